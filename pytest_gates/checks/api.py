@@ -1,0 +1,146 @@
+"""What a check kind is, what it is given, what it returns, and the registry of kinds.
+
+A kind is a name, a pydantic model for its parameters, a function, and whether it is idempotent
+(safe to run again after a failure, so a gate's ``retry`` may repeat it). Built-in kinds and
+plugin kinds are registered the same way, through the ``pytest_gates_register_checks`` hook::
+
+    class WordCount(CheckParams):
+        path: str
+        max_words: int
+
+    @check_kind("word_count", params=WordCount, idempotent=True)
+    def word_count(params: WordCount, ctx: CheckContext) -> CheckResult:
+        words = len((ctx.rootdir / params.path).read_text().split())
+        return CheckResult(passed=words <= params.max_words, summary=f"{words} words")
+
+    def pytest_gates_register_checks(registry):
+        registry.register(word_count)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar, final
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from pytest_gates.findings import Finding
+
+
+class CheckParams(BaseModel):
+    """Base of every kind's parameter model: unknown keys are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckResult(BaseModel):
+    """What one run of a check found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    passed: bool
+    #: One line for the terminal and the report, e.g. ``3 files over 500 lines``.
+    summary: str = ""
+    findings: list[Finding] = Field(default_factory=list)
+    #: Measured values worth keeping in the evidence (exit code, coverage total, worst files).
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+    #: The tail of a tool's output, shown when the check fails.
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may use while it runs."""
+
+    #: The project root (pytest's rootdir); relative paths in parameters are resolved against it.
+    rootdir: Path
+    gate_id: str
+    check_id: str
+    #: A fresh, empty directory for this attempt's scratch files.
+    tmp_path: Path
+    #: Seconds the gate allows each item, if limited (pytest-timeout enforces it; a check that
+    #: starts a subprocess may pass it on).
+    timeout: float | None = None
+    #: The environment commands start with (a copy of ``os.environ`` unless a test gives another).
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def resolve(self, path: str) -> Path:
+        return (self.rootdir / path).resolve()
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the rootdir, with forward slashes, for findings."""
+        try:
+            return path.resolve().relative_to(self.rootdir.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+P = TypeVar("P", bound=CheckParams)
+
+
+@final
+@dataclass(frozen=True)
+class CheckKind(Generic[P]):
+    """A registered kind of check."""
+
+    name: str
+    params: type[P]
+    run: Callable[[P, CheckContext], CheckResult]
+    #: Safe to repeat after a failure; only idempotent kinds are retried.
+    idempotent: bool = False
+    description: str = ""
+
+    def parse(self, raw: Mapping[str, Any]) -> P:
+        """Validate the check's parameters (raises pydantic's ValidationError)."""
+        return self.params.model_validate(dict(raw))
+
+
+def check_kind(
+    name: str, *, params: type[P], idempotent: bool = False
+) -> Callable[[Callable[[P, CheckContext], CheckResult]], CheckKind[P]]:
+    """Decorator: turn a function into a :class:`CheckKind`; its docstring describes the kind."""
+
+    def wrap(func: Callable[[P, CheckContext], CheckResult]) -> CheckKind[P]:
+        doc = (func.__doc__ or "").strip().splitlines()
+        return CheckKind(
+            name=name,
+            params=params,
+            run=func,
+            idempotent=idempotent,
+            description=doc[0] if doc else "",
+        )
+
+    return wrap
+
+
+@final
+class DuplicateCheckKind(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"check kind '{name}' is registered twice; each kind name must be unique")
+
+
+class CheckRegistry:
+    """The kinds available in this session, by name."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, CheckKind[Any]] = {}
+
+    def register(self, kind: CheckKind[Any]) -> None:
+        if kind.name in self._kinds and self._kinds[kind.name] is not kind:
+            raise DuplicateCheckKind(kind.name)
+        self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> CheckKind[Any] | None:
+        return self._kinds.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def __iter__(self) -> Any:
+        return iter(self._kinds[name] for name in self.names())
+
+    def __len__(self) -> int:
+        return len(self._kinds)
