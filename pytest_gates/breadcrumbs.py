@@ -74,9 +74,12 @@ def line_of(root: yaml.Node | None, path: Sequence[int | str]) -> int | None:
                 if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                     nxt = value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                nxt = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            nxt = node.value[part]
         if nxt is None:
             break
         node = nxt
@@ -96,7 +99,9 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _expected(err: ErrorDetails | dict[str, Any], data: Any, path: Sequence[int | str], found: Any) -> str:
+def _expected(
+    err: ErrorDetails | dict[str, Any], data: Any, path: Sequence[int | str], found: Any
+) -> str:
     kind = err["type"]
     msg = err["msg"]
     if kind == "missing":
@@ -107,7 +112,7 @@ def _expected(err: ErrorDetails | dict[str, Any], data: Any, path: Sequence[int 
         pattern = str((err.get("ctx") or {}).get("pattern", "")).strip("^$")
         return f"expected a value matching {pattern}, found {describe(found)}"
     if msg.startswith("Input should be "):
-        return f"expected {msg[len('Input should be '):]}, found {describe(found)}"
+        return f"expected {msg[len('Input should be ') :]}, found {describe(found)}"
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     return f"{msg[:1].lower()}{msg[1:]}, found {describe(found)}"

@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from pytest_gates.checks.api import CheckRegistry
 
 
-
 def pytest_gates_register_checks(registry: CheckRegistry) -> None:
     """Register check kinds: call ``registry.register(kind)`` for each.
 

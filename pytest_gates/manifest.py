@@ -111,7 +111,9 @@ class Gate(StrictModel):
         if self.on_failure == "retry" and self.retry is None:
             raise ValueError("on_failure: retry needs a retry block, e.g. retry: {attempts: 3}")
         if self.on_failure == "rollback" and self.rollback is None:
-            raise ValueError("on_failure: rollback needs a rollback block, e.g. rollback: {run: [...]}")
+            raise ValueError(
+                "on_failure: rollback needs a rollback block, e.g. rollback: {run: [...]}"
+            )
         return self
 
 
@@ -167,15 +169,21 @@ class ManifestDocument:
         return f"{where}: {breadcrumb(self.data, path)}: {message}"
 
     def validation_problems(
-        self, error: ValidationError, prefix: Sequence[int | str] = ()
+        self,
+        error: ValidationError,
+        prefix: Sequence[int | str] = (),
+        allowed_keys: Iterable[str] | None = None,
     ) -> list[str]:
-        """Problems of a model validated from the sub-document at ``prefix``, located in this file."""
-        errors = [
-            {**err, "loc": (*prefix, *err["loc"])} for err in error.errors(include_url=False)
-        ]
-        return format_validation_error(
-            self.filename, self.data, self.root, errors, ALLOWED_KEYS if not prefix else None
-        )
+        """Problems of a model validated from the sub-document at ``prefix``, located in this file.
+
+        ``allowed_keys`` are the keys that sub-document may have, for "did you mean" hints.
+        """
+        errors = [{**err, "loc": (*prefix, *err["loc"])} for err in error.errors(include_url=False)]
+        allowed = ALLOWED_KEYS
+        if prefix:
+            shape = tuple("*" if isinstance(p, int) else p for p in prefix)
+            allowed = {shape: list(allowed_keys or ())}
+        return format_validation_error(self.filename, self.data, self.root, errors, allowed)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -189,7 +197,8 @@ def parse_document(path: Path, display: str | None = None) -> ManifestDocument:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(
-            filename, [f"{filename}: no such file (pass --gates-manifest PATH or set gates_manifest)"]
+            filename,
+            [f"{filename}: no such file (pass --gates-manifest PATH or set gates_manifest)"],
         ) from None
     except OSError as exc:
         raise ManifestError(filename, [f"{filename}: cannot read: {exc.strerror}"]) from None
@@ -197,7 +206,8 @@ def parse_document(path: Path, display: str | None = None) -> ManifestDocument:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError(
-            filename, [f"{filename}: expected UTF-8 text, found an undecodable byte at offset {exc.start}"]
+            filename,
+            [f"{filename}: expected UTF-8 text, found an undecodable byte at offset {exc.start}"],
         ) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -205,7 +215,9 @@ def parse_document(path: Path, display: str | None = None) -> ManifestDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
-        raise ManifestError(filename, [f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+        raise ManifestError(
+            filename, [f"{where}: invalid YAML: {exc.problem or exc.context}"]
+        ) from None
     except yaml.YAMLError as exc:
         raise ManifestError(filename, [f"{filename}: invalid YAML: {exc}"]) from None
     return ManifestDocument(filename, data, root, sha256_bytes(raw))
@@ -230,7 +242,9 @@ class LoadedManifest:
             yield self.manifest.gate(gate_id)
 
 
-def load_manifest(path: Path, display: str | None = None, root_dir: Path | None = None) -> LoadedManifest:
+def load_manifest(
+    path: Path, display: str | None = None, root_dir: Path | None = None
+) -> LoadedManifest:
     """Load and validate a manifest; every problem found is raised at once as a ManifestError.
 
     ``root_dir`` is the directory that relative paths (suites) are resolved against; when given,
@@ -256,9 +270,13 @@ def check_document(doc: ManifestDocument) -> list[str]:
     """What must hold before the models are even tried: a mapping, a known version, no duplicate keys."""
     data = doc.data
     if not isinstance(data, dict):
-        return [f"{doc.filename}: expected a mapping with version, project and gates, found {describe(data)}"]
+        return [
+            f"{doc.filename}: expected a mapping with version, project and gates, found {describe(data)}"
+        ]
     if "version" not in data:
-        return [doc.error([], f"missing required key 'version'; expected version: {MANIFEST_VERSION}")]
+        return [
+            doc.error([], f"missing required key 'version'; expected version: {MANIFEST_VERSION}")
+        ]
     version = data["version"]
     if version != MANIFEST_VERSION or isinstance(version, bool):
         return [
@@ -288,18 +306,28 @@ def graph_problems(doc: ManifestDocument, manifest: Manifest) -> list[str]:
     for i, gate in enumerate(manifest.gates):
         if index[gate.id] != i:
             problems.append(
-                doc.error(["gates", i, "id"], f"duplicate gate id '{gate.id}' (first defined at gates[{index[gate.id]}])")
+                doc.error(
+                    ["gates", i, "id"],
+                    f"duplicate gate id '{gate.id}' (first defined at gates[{index[gate.id]}])",
+                )
             )
         seen_checks: dict[str, int] = {}
         for c, check in enumerate(gate.checks):
             if check.id in seen_checks:
                 problems.append(
-                    doc.error(["gates", i, "checks", c, "id"], f"duplicate check id '{check.id}' in gate '{gate.id}'")
+                    doc.error(
+                        ["gates", i, "checks", c, "id"],
+                        f"duplicate check id '{check.id}' in gate '{gate.id}'",
+                    )
                 )
             seen_checks.setdefault(check.id, c)
         for n, need in enumerate(gate.needs):
             if need == gate.id:
-                problems.append(doc.error(["gates", i, "needs", n], f"a gate cannot need itself, found '{need}'"))
+                problems.append(
+                    doc.error(
+                        ["gates", i, "needs", n], f"a gate cannot need itself, found '{need}'"
+                    )
+                )
             elif need not in index:
                 known = ", ".join(sorted(index))
                 problems.append(
@@ -312,7 +340,9 @@ def graph_problems(doc: ManifestDocument, manifest: Manifest) -> list[str]:
         cycle = find_cycle(manifest)
         if cycle:
             first = index[cycle[0]]
-            problems.append(doc.error(["gates", first, "needs"], f"dependency cycle: {' -> '.join(cycle)}"))
+            problems.append(
+                doc.error(["gates", first, "needs"], f"dependency cycle: {' -> '.join(cycle)}")
+            )
     return problems
 
 
@@ -374,13 +404,24 @@ def suite_problems(doc: ManifestDocument, manifest: Manifest, root_dir: Path) ->
             where: list[int | str] = ["gates", i, "suites", s]
             path = (root_dir / suite).resolve()
             if not path.is_relative_to(root):
-                problems.append(doc.error(where, f"expected a path inside {root_dir}, found '{suite}'"))
+                problems.append(
+                    doc.error(where, f"expected a path inside {root_dir}, found '{suite}'")
+                )
                 continue
             if not path.exists():
-                problems.append(doc.error(where, f"expected an existing directory or test file, found '{suite}' (no such path)"))
+                problems.append(
+                    doc.error(
+                        where,
+                        f"expected an existing directory or test file, found '{suite}' (no such path)",
+                    )
+                )
                 continue
             for other_path, other_gate, other_where in owners:
-                if path == other_path or path.is_relative_to(other_path) or other_path.is_relative_to(path):
+                if (
+                    path == other_path
+                    or path.is_relative_to(other_path)
+                    or other_path.is_relative_to(path)
+                ):
                     problems.append(
                         doc.error(
                             where,
@@ -401,3 +442,24 @@ def suite_owner(manifest: Manifest, root_dir: Path, path: Path) -> Gate | None:
             if resolved == suite_path or resolved.is_relative_to(suite_path):
                 return gate
     return None
+
+
+def connected_groups(manifest: Manifest) -> dict[str, str]:
+    """Each gate's group: gates joined by ``needs`` (in either direction) share one group, named
+    after its first gate in run order. A group is the unit one xdist worker runs in order."""
+    parent = {gate.id: gate.id for gate in manifest.gates}
+
+    def find(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for gate in manifest.gates:
+        for need in gate.needs:
+            parent[find(gate.id)] = find(need)
+    order = topological_order(manifest)
+    first: dict[str, str] = {}
+    for gate_id in order:
+        first.setdefault(find(gate_id), gate_id)
+    return {gate_id: first[find(gate_id)] for gate_id in order}

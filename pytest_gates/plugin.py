@@ -1,0 +1,106 @@
+"""pytest entry point (``pytest11: gates``): options, ini keys, markers, and the switch.
+
+Without ``--gates`` nothing of ours runs but one thing: the directories named as gate suites are
+not collected, so a project's plain ``pytest`` run is what it was before the gates existed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import pytest
+import yaml
+
+from pytest_gates.manifest import GATE_CLASSES
+from pytest_gates.session import SESSION_KEY, GatesSession
+
+GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
+MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"
+OUT_HELP: Final = (
+    "where evidence, the transition log and the reports are written (default: .gates/)"
+)
+
+MARKERS: Final = (
+    *(f"{name}: a release gate of class {name} (pytest-gates)" for name in GATE_CLASSES),
+    "blocking: an item of a blocking gate: its failure stops the release (pytest-gates)",
+    "advisory: an item of an advisory gate: its failure degrades, it does not block (pytest-gates)",
+    "gate(id): the release gate an item belongs to (pytest-gates)",
+)
+
+INERT_SUITES_KEY: Final = pytest.StashKey[tuple[Path, ...]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gates", "release gates (pytest-gates)")
+    group.addoption("--gates", action="store_true", default=False, dest="gates", help=GATES_HELP)
+    group.addoption("--gates-manifest", metavar="PATH", dest="gates_manifest", help=MANIFEST_HELP)
+    group.addoption("--gates-out", metavar="DIR", dest="gates_out", help=OUT_HELP)
+    parser.addini("gates_manifest", MANIFEST_HELP, default="")
+    parser.addini("gates_out", OUT_HELP, default="")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_gates import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    if not config.getoption("gates"):
+        return
+    session = GatesSession(config)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "gates-session")
+    if config.pluginmanager.hasplugin("xdist"):
+        from pytest_gates.scheduler import XdistHooks
+
+        config.pluginmanager.register(XdistHooks(session), "gates-xdist")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name in ("gates-xdist", "gates-session"):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+    if SESSION_KEY in config.stash:
+        del config.stash[SESSION_KEY]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("gates"):
+        return None  # the session object decides
+    suites = config.stash.get(INERT_SUITES_KEY, None)
+    if suites is None:
+        suites = _suites_leniently(config)
+        config.stash[INERT_SUITES_KEY] = suites
+    path = collection_path.resolve()
+    if any(path == suite or path.is_relative_to(suite) for suite in suites):
+        return True
+    return None
+
+
+def _suites_leniently(config: pytest.Config) -> tuple[Path, ...]:
+    """The suites a manifest names, read without validating: a broken manifest is not this
+    run's business when gates are off, so any problem just means no suites."""
+    value = config.getoption("gates_manifest") or config.getini("gates_manifest")
+    if config.getoption("gates_manifest"):
+        path = config.invocation_params.dir / str(value)
+    elif value:
+        path = (config.inipath.parent if config.inipath else config.rootpath) / str(value)
+    else:
+        path = config.rootpath / "manifests" / "gates.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ()
+    if not isinstance(data, dict) or not isinstance(data.get("gates"), list):
+        return ()
+    suites = []
+    for gate in data["gates"]:
+        entries = gate.get("suites") if isinstance(gate, dict) else None
+        if isinstance(entries, list):
+            suites += [(config.rootpath / s).resolve() for s in entries if isinstance(s, str) and s]
+    return tuple(suites)
