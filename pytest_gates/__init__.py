@@ -34,6 +34,7 @@ from pytest_gates.manifest import Gate, Manifest, load_manifest
 
 __all__ = [
     "CheckContext",
+    "CheckError",
     "CheckFailed",
     "CheckKind",
     "CheckParams",

@@ -25,10 +25,7 @@ def walk(data: Any, loc: Loc) -> tuple[list[int | str], Any]:
     path: list[int | str] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if _has(node, part):
             node = node[part]
             path.append(part)
         elif isinstance(node, dict | list):
@@ -38,6 +35,12 @@ def walk(data: Any, loc: Loc) -> tuple[list[int | str], Any]:
             node = None
         # else: past a scalar, only union tags can follow
     return path, node
+
+
+def _has(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def _is_union_tag(part: str) -> bool:

@@ -34,6 +34,14 @@ class EvidenceError(GatesError):
 
 
 @final
+class CheckError(GatesError):
+    """A check could not run (a missing tool, a broken schema, a crashed subprocess).
+
+    The message is one line that says what and where; the check's verdict is ``ERROR``.
+    """
+
+
+@final
 class CheckFailed(Exception):
     """Raised by a check item whose check ran to completion and did not pass.
 

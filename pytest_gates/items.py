@@ -14,7 +14,7 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_gates.breadcrumbs import line_of
 from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
-from pytest_gates.errors import CheckFailed
+from pytest_gates.errors import CheckFailed, GatesError
 from pytest_gates.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.records import Attempt
 
@@ -163,7 +163,7 @@ class CheckItem(pytest.Item):
     def repr_failure(
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, CheckFailed | UnknownCheckKind):
+        if isinstance(excinfo.value, CheckFailed | UnknownCheckKind | GatesError):
             return self._describe(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 

@@ -6,6 +6,7 @@ not collected, so a project's plain ``pytest`` run is what it was before the gat
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from pytest_gates.manifest import GATE_CLASSES
+from pytest_gates.plugin_env import NESTED_ENV
 from pytest_gates.session import SESSION_KEY, GatesSession
 
 GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
@@ -46,10 +48,15 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+def gates_enabled(config: pytest.Config) -> bool:
+    """``--gates`` was given, and this is not a test run started by a check of a gate session."""
+    return bool(config.getoption("gates")) and not os.environ.get(NESTED_ENV)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    if not config.getoption("gates"):
+    if not gates_enabled(config):
         return
     session = GatesSession(config)
     config.stash[SESSION_KEY] = session
@@ -70,7 +77,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if config.getoption("gates"):
+    if gates_enabled(config):
         return None  # the session object decides
     suites = config.stash.get(INERT_SUITES_KEY, None)
     if suites is None:

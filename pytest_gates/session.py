@@ -21,7 +21,14 @@ from pytest_gates.breadcrumbs import line_of
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
 from pytest_gates.errors import CheckFailed, DegradedGateWarning, GatesError, ManifestError
-from pytest_gates.items import CHECK_RUN_KEY, CheckItem, ManifestFile, gate_markers, timeout_marker
+from pytest_gates.items import (
+    CHECK_RUN_KEY,
+    CheckItem,
+    ManifestFile,
+    UnknownCheckKind,
+    gate_markers,
+    timeout_marker,
+)
 from pytest_gates.manifest import CheckSpec, Gate, LoadedManifest, load_manifest, suite_owner
 from pytest_gates.outputs import RunOutputs, write_outputs
 from pytest_gates.records import PROPERTY, ItemRecord, PhasePayload, payload_of
@@ -124,7 +131,10 @@ class GatesSession:
                 try:
                     kind.parse(check.params)
                 except ValidationError as exc:
-                    keys = [*CheckSpec.model_fields, *kind.params.model_json_schema(by_alias=True)["properties"]]
+                    keys = [
+                        *CheckSpec.model_fields,
+                        *kind.params.model_json_schema(by_alias=True)["properties"],
+                    ]
                     problems += doc.validation_problems(exc, ["gates", g, "checks", c], keys)
         return problems
 
@@ -277,6 +287,13 @@ class GatesSession:
             elif isinstance(item, CheckItem):
                 if excinfo is not None and isinstance(excinfo.value, CheckFailed):
                     payload.outcome, payload.message = "failed", excinfo.value.summary
+                elif excinfo is not None and isinstance(
+                    excinfo.value, GatesError | UnknownCheckKind
+                ):
+                    payload.outcome, payload.message = (
+                        "error",
+                        f"check could not run: {excinfo.value}",
+                    )
                 else:
                     payload.outcome, payload.message = "error", f"check crashed: {first}"
             else:
@@ -305,6 +322,41 @@ class GatesSession:
             skipped=report.skipped,
             longrepr=longrepr.strip().splitlines()[0] if longrepr.strip() else "",
             duration=report.duration,
+        )
+
+    # -- lost workers (called by the xdist scheduler on the controller) -------------------------
+
+    def blocked_after_crash(self, nodeid: str, crashed_gate: str | None) -> tuple[str, ...]:
+        """The gates that stop ``nodeid`` from running, now that a worker crashed in
+        ``crashed_gate``: that gate (a crash is ERROR) if it is a need, direct or not, and
+        whatever the controller has already seen fail."""
+        gate_id = self.gate_of_nodeid(nodeid)
+        if gate_id is None:
+            return ()
+        roots = set(self.live.blockers(self.loaded.manifest.gate(gate_id)))
+        if crashed_gate is not None and crashed_gate in self.needs_closure(gate_id):
+            roots.add(crashed_gate)
+        return tuple(sorted(roots, key=self.loaded.order.index))
+
+    def needs_closure(self, gate_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(self.loaded.manifest.gate(gate_id).needs)
+        while stack:
+            need = stack.pop()
+            if need not in seen:
+                seen.add(need)
+                stack += self.loaded.manifest.gate(need).needs
+        return seen
+
+    def record_not_dispatched(self, nodeid: str, roots: tuple[str, ...]) -> None:
+        gate_id = self.gate_of_nodeid(nodeid)
+        assert gate_id is not None
+        self.records[nodeid] = ItemRecord(
+            nodeid=nodeid,
+            gate=gate_id,
+            outcome="blocked",
+            blocked_by=list(roots),
+            message=f"blocked by {', '.join(roots)} (not dispatched after a worker crashed)",
         )
 
     # -- the end -------------------------------------------------------------------------------

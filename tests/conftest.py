@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 #: A conftest for sample projects: a check kind whose behaviour the manifest scripts.
-KINDS_CONFTEST = '''
+KINDS_CONFTEST = """
 import os
 import time
 from pathlib import Path
@@ -52,7 +52,7 @@ scripted_once = check_kind("scripted_once", params=Scripted, idempotent=False)(_
 def pytest_gates_register_checks(registry):
     registry.register(scripted)
     registry.register(scripted_once)
-'''
+"""
 
 
 class GatesProject:

@@ -31,14 +31,21 @@ def test_a_failing_blocking_gate_blocks_its_dependents_transitively(project: Gat
             "SKIPPED [[]2[]] manifests/gates.yaml: blocked by files",
         ]
     )
-    assert project.verdicts() == {"size": "PASS", "files": "FAIL", "lint": "BLOCKED", "review": "BLOCKED"}
+    assert project.verdicts() == {
+        "size": "PASS",
+        "files": "FAIL",
+        "lint": "BLOCKED",
+        "review": "BLOCKED",
+    }
     review = project.evidence("review")["body"]
     assert review["blocked_by"] == ["files"]
     assert review["reason"] == "blocked by files"
     assert review["items"][0]["outcome"] == "blocked"
 
 
-def test_an_advisory_failure_degrades_warns_and_does_not_fail_the_session(project: GatesProject) -> None:
+def test_an_advisory_failure_degrades_warns_and_does_not_fail_the_session(
+    project: GatesProject,
+) -> None:
     project.manifest(
         manifest(
             "{id: size, class: structural, blocking: false, checks: [{id: lines, kind: scripted, outcome: fail}]}",
@@ -58,13 +65,20 @@ def test_an_advisory_failure_degrades_warns_and_does_not_fail_the_session(projec
     assert project.verdicts() == {"size": "DEGRADED", "review": "PASS"}
     finding = project.evidence("size")["body"]["items"][0]["findings"][0]
     assert finding == {
-        "rule": "demo.bad", "severity": "error", "message": "bad thing", "fix_hint": "fix it",
+        "rule": "demo.bad",
+        "severity": "error",
+        "message": "bad thing",
+        "fix_hint": "fix it",
         "location": {"path": "src/a.py", "line": 3, "column": 1, "pointer": None},
     }
 
 
 def test_degrade_strategy_on_a_blocking_gate(project: GatesProject) -> None:
-    project.manifest(manifest("{id: perf, class: benchmark, on_failure: degrade, checks: [{id: b, kind: scripted, outcome: fail}]}"))
+    project.manifest(
+        manifest(
+            "{id: perf, class: benchmark, on_failure: degrade, checks: [{id: b, kind: scripted, outcome: fail}]}"
+        )
+    )
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.OK
     assert project.verdicts() == {"perf": "DEGRADED"}
@@ -89,7 +103,11 @@ def test_an_unknown_check_kind_is_error_naming_the_known_kinds(project: GatesPro
     project.manifest(manifest("{id: odd, class: semantic, checks: [{id: x, kind: telepathy}]}"))
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*unknown check kind 'telepathy' (known kinds: command, coverage, file_size, files, schema, scripted, scripted_once)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*unknown check kind 'telepathy' (known kinds: command, coverage, file_size, files, schema, scripted, scripted_once)*"
+        ]
+    )
     assert project.verdicts() == {"odd": "ERROR"}
 
 
@@ -119,7 +137,10 @@ def test_retry_passes_a_flaky_check_and_flags_it(project: GatesProject) -> None:
     body = project.evidence("net")["body"]
     assert body["verdict"] == "PASS"
     assert body["flaky"] is True
-    assert [(a["attempt"], a["outcome"]) for a in body["items"][0]["attempts"]] == [(1, "failed"), (2, "passed")]
+    assert [(a["attempt"], a["outcome"]) for a in body["items"][0]["attempts"]] == [
+        (1, "failed"),
+        (2, "passed"),
+    ]
     timing = project.evidence("net")["timing"]["items"]["manifests/gates.yaml::net::ping"]
     assert len(timing["attempts"]) == 2
     result.stdout.fnmatch_lines(["net *PASS[*]*"])
@@ -153,7 +174,7 @@ def test_rollback_runs_once_when_its_gate_fails(project: GatesProject) -> None:
     project.manifest(
         manifest(
             "{id: deploy, class: semantic, on_failure: rollback, "
-            "rollback: {run: [python, -c, 'open(\"rolled\", \"w\").write(\"yes\")']}, "
+            'rollback: {run: [python, -c, \'open("rolled", "w").write("yes")\']}, '
             "checks: [{id: smoke, kind: scripted, outcome: fail}]}"
         )
     )
@@ -165,18 +186,31 @@ def test_rollback_runs_once_when_its_gate_fails(project: GatesProject) -> None:
     assert project.verdicts() == {"deploy": "FAIL"}
 
 
-def test_a_suite_test_failure_fails_its_gate_and_a_skip_only_suite_is_no_evidence(project: GatesProject) -> None:
+def test_a_suite_test_failure_fails_its_gate_and_a_skip_only_suite_is_no_evidence(
+    project: GatesProject,
+) -> None:
     project.manifest(
         manifest(
             "{id: review, class: semantic, suites: [gate_suites/review]}",
             "{id: skipped, class: semantic, suites: [gate_suites/skipped]}",
         )
     )
-    project.suite("gate_suites/review", {"test_r.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 1 == 2\n"})
-    project.suite("gate_suites/skipped", {"test_s.py": "import pytest\n\n@pytest.mark.skip(reason='no tool')\ndef test_s():\n    pass\n"})
+    project.suite(
+        "gate_suites/review",
+        {"test_r.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 1 == 2\n"},
+    )
+    project.suite(
+        "gate_suites/skipped",
+        {
+            "test_s.py": "import pytest\n\n@pytest.mark.skip(reason='no tool')\ndef test_s():\n    pass\n"
+        },
+    )
     assert project.run("--gates").ret == pytest.ExitCode.TESTS_FAILED
     assert project.verdicts() == {"review": "FAIL", "skipped": "FAIL"}
-    assert project.evidence("skipped")["body"]["reason"] == "no item passed: 1 skipped, so there is no evidence"
+    assert (
+        project.evidence("skipped")["body"]["reason"]
+        == "no item passed: 1 skipped, so there is no evidence"
+    )
     bad = [i for i in project.evidence("review")["body"]["items"] if i["outcome"] == "failed"]
     assert bad[0]["nodeid"] == "gate_suites/review/test_r.py::test_bad"
     assert bad[0]["message"] == "AssertionError: assert 1 == 2"
@@ -199,7 +233,11 @@ def test_a_selection_is_incomplete_and_exits_zero(project: GatesProject) -> None
     )
     result = project.run("--gates", "-m", "semantic")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["decision: INCOMPLETE: 1 gate not run completely in this session: files; this is not a release decision"])
+    result.stdout.fnmatch_lines(
+        [
+            "decision: INCOMPLETE: 1 gate not run completely in this session: files; this is not a release decision"
+        ]
+    )
     assert project.verdicts() == {"files": "NOT_RUN", "review": "PASS"}
     assert project.report()["body"]["selection"]["markexpr"] == "semantic"
 
@@ -213,7 +251,9 @@ def test_exitfirst_stops_and_the_rest_is_not_run(project: GatesProject) -> None:
     )
     assert project.run("--gates", "-x").ret == pytest.ExitCode.TESTS_FAILED
     assert project.verdicts() == {"a": "FAIL", "b": "NOT_RUN"}
-    assert project.evidence("b")["body"]["items"][0]["message"].startswith("not run: the session stopped early")
+    assert project.evidence("b")["body"]["items"][0]["message"].startswith(
+        "not run: the session stopped early"
+    )
 
 
 def record(outcome: str, gate: str = "g") -> ItemRecord:
@@ -245,8 +285,14 @@ def test_fold_gate_blocks_on_failed_errored_or_blocked_needs_naming_the_roots() 
         "c": GateVerdict("c", "DEGRADED", ""),
         "z": GateVerdict("z", "ERROR", ""),
     }
-    folded = fold_gate("g", ["c", "b", "a"], False, [record("passed")], verdicts, ["z", "a", "b", "c", "g"])
-    assert (folded.verdict, folded.blocked_by, folded.reason) == ("BLOCKED", ("z", "a"), "blocked by z, a")
+    folded = fold_gate(
+        "g", ["c", "b", "a"], False, [record("passed")], verdicts, ["z", "a", "b", "c", "g"]
+    )
+    assert (folded.verdict, folded.blocked_by, folded.reason) == (
+        "BLOCKED",
+        ("z", "a"),
+        "blocked by z, a",
+    )
     assert fold_gate("g", ["c"], False, [record("passed")], verdicts, ["c", "g"]).verdict == "PASS"
 
 

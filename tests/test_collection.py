@@ -49,7 +49,9 @@ def demo(project: GatesProject) -> GatesProject:
     return project
 
 
-def test_gates_collects_one_item_per_check_and_the_suite_tests_in_gate_order(demo: GatesProject) -> None:
+def test_gates_collects_one_item_per_check_and_the_suite_tests_in_gate_order(
+    demo: GatesProject,
+) -> None:
     result = demo.run("--gates", "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
@@ -81,9 +83,13 @@ def test_without_gates_a_broken_manifest_does_not_matter(demo: GatesProject) -> 
 
 def test_markers_select_by_class_level_and_gate(demo: GatesProject) -> None:
     result = demo.run("--gates", "--collect-only", "-q", "-m", "structural and blocking")
-    result.stdout.fnmatch_lines(["*author.files::sources-exist", "*qa.lint::ruff", "2/5 tests collected (3 deselected)*"])
+    result.stdout.fnmatch_lines(
+        ["*author.files::sources-exist", "*qa.lint::ruff", "2/5 tests collected (3 deselected)*"]
+    )
     result = demo.run("--gates", "--collect-only", "-q", "-m", "semantic")
-    result.stdout.fnmatch_lines(["*test_reviewed", "*test_approved", "2/5 tests collected (3 deselected)*"])
+    result.stdout.fnmatch_lines(
+        ["*test_reviewed", "*test_approved", "2/5 tests collected (3 deselected)*"]
+    )
     result = demo.run("--gates", "--collect-only", "-q", "-m", "advisory")
     result.stdout.fnmatch_lines(["*qa.size::max-lines", "1/5 tests collected (4 deselected)*"])
     result = demo.run("--gates", "--collect-only", "-q", "-m", "gate(id='qa.lint')")
@@ -121,16 +127,25 @@ def test_suite_items_carry_their_gate_markers(demo: GatesProject) -> None:
 
 
 def test_manifest_option_and_ini(project: GatesProject) -> None:
-    project.manifest(MANIFEST.replace("    suites: [gate_suites/review]\n", "    checks: [{id: x, kind: scripted}]\n"), "ops/release.yaml")
+    project.manifest(
+        MANIFEST.replace(
+            "    suites: [gate_suites/review]\n", "    checks: [{id: x, kind: scripted}]\n"
+        ),
+        "ops/release.yaml",
+    )
     result = project.run("--gates", "--gates-manifest", "ops/release.yaml", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["ops/release.yaml::author.files::sources-exist", "4 tests collected*"])
+    result.stdout.fnmatch_lines(
+        ["ops/release.yaml::author.files::sources-exist", "4 tests collected*"]
+    )
     project.pytester.makeini("[pytest]\ngates_manifest = ops/release.yaml\ngates_out = out/gates\n")
     project.run("--gates", "-q").assert_outcomes(passed=4)
     assert project.report("out/gates")["body"]["decision"] == "GO"
 
 
 def test_a_manifest_error_is_a_usage_error_without_traceback(project: GatesProject) -> None:
-    project.manifest("version: 1\nproject: demo\ngates:\n  - {id: a, class: structural, checks: [{id: c, kind: scripted, outcome: pass, bogus: 1}]}\n")
+    project.manifest(
+        "version: 1\nproject: demo\ngates:\n  - {id: a, class: structural, checks: [{id: c, kind: scripted, outcome: pass, bogus: 1}]}\n"
+    )
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -146,4 +161,6 @@ def test_a_manifest_error_is_a_usage_error_without_traceback(project: GatesProje
 def test_a_missing_manifest_is_a_usage_error(project: GatesProject) -> None:
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: invalid gate manifest", "*manifests/gates.yaml: no such file*"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: invalid gate manifest", "*manifests/gates.yaml: no such file*"]
+    )

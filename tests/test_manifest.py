@@ -44,7 +44,9 @@ def test_a_valid_manifest_loads_in_dependency_order(tmp_path: Path) -> None:
 
 
 def test_a_typo_in_a_gate_key_is_named_with_the_gate_id_and_a_suggestion(tmp_path: Path) -> None:
-    text = GOOD.replace("    needs: [author.files]\n", "    needs: [author.files]\n    retyr: {attempts: 2}\n")
+    text = GOOD.replace(
+        "    needs: [author.files]\n", "    needs: [author.files]\n    retyr: {attempts: 2}\n"
+    )
     assert problems(tmp_path, text) == [
         "gates.yaml:11: gates[id='qa.lint']: unexpected key 'retyr'; expected one of: blocking, "
         "checks, class, description, id, needs, on_failure, retry, rollback, suites, timeout "
@@ -53,7 +55,9 @@ def test_a_typo_in_a_gate_key_is_named_with_the_gate_id_and_a_suggestion(tmp_pat
 
 
 def test_a_wrong_type_deep_inside_names_the_breadcrumb_and_what_was_found(tmp_path: Path) -> None:
-    text = GOOD.replace("    needs: [author.files]\n", "    needs: [author.files]\n    retry: {attempts: three}\n")
+    text = GOOD.replace(
+        "    needs: [author.files]\n", "    needs: [author.files]\n    retry: {attempts: three}\n"
+    )
     assert problems(tmp_path, text) == [
         "gates.yaml:11: gates[id='qa.lint'].retry.attempts: expected a valid integer, "
         "unable to parse string as an integer, found 'three'"
@@ -86,12 +90,18 @@ def test_the_version_is_checked_before_anything_else(tmp_path: Path) -> None:
 
 
 def test_a_missing_required_key_is_named(tmp_path: Path) -> None:
-    text = GOOD.replace("    class: structural\n    checks:\n      - {id: one", "    checks:\n      - {id: one")
-    assert problems(tmp_path, text) == ["gates.yaml:4: gates[id='author.files']: missing required key 'class'"]
+    text = GOOD.replace(
+        "    class: structural\n    checks:\n      - {id: one", "    checks:\n      - {id: one"
+    )
+    assert problems(tmp_path, text) == [
+        "gates.yaml:4: gates[id='author.files']: missing required key 'class'"
+    ]
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    text = GOOD.replace("class: structural\n    checks", "class: nope\n    blocking: maybe\n    checks")
+    text = GOOD.replace(
+        "class: structural\n    checks", "class: nope\n    blocking: maybe\n    checks"
+    )
     assert problems(tmp_path, text) == [
         "gates.yaml:5: gates[id='author.files'].class: expected 'structural', 'semantic', "
         "'differential', 'benchmark' or 'freshness', found 'nope'",
@@ -119,7 +129,10 @@ def test_duplicate_ids_unknown_needs_and_self_needs(tmp_path: Path) -> None:
 
 
 def test_a_cycle_is_named_as_a_path(tmp_path: Path) -> None:
-    text = GOOD.replace("    class: structural\n    checks:\n      - {id: one", "    class: structural\n    needs: [qa.lint]\n    checks:\n      - {id: one")
+    text = GOOD.replace(
+        "    class: structural\n    checks:\n      - {id: one",
+        "    class: structural\n    needs: [qa.lint]\n    checks:\n      - {id: one",
+    )
     assert problems(tmp_path, text) == [
         "gates.yaml:6: gates[id='author.files'].needs: dependency cycle: author.files -> qa.lint -> author.files"
     ]
@@ -197,5 +210,9 @@ def test_topological_order_is_manifest_order_among_ready_gates(tmp_path: Path) -
     loaded = load_manifest(path)
     assert topological_order(loaded.manifest) == ["size", "files", "tests", "lint", "review"]
     assert connected_groups(loaded.manifest) == {
-        "size": "size", "files": "files", "tests": "files", "lint": "files", "review": "files"
+        "size": "size",
+        "files": "files",
+        "tests": "files",
+        "lint": "files",
+        "review": "files",
     }

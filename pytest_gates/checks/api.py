@@ -20,6 +20,7 @@ plugin kinds are registered the same way, through the ``pytest_gates_register_ch
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,10 @@ class CheckContext:
     #: Seconds the gate allows each item, if limited (pytest-timeout enforces it; a check that
     #: starts a subprocess may pass it on).
     timeout: float | None = None
-    #: The environment commands start with (a copy of ``os.environ`` unless a test gives another).
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: The environment commands start with: ``os.environ`` with the running Python's scripts
+    #: folder first on ``PATH``, so tools installed next to pytest (ruff, mypy) are found even
+    #: when the virtual environment is not activated.
+    environ: Mapping[str, str] = field(default_factory=lambda: default_environ())
 
     def resolve(self, path: str) -> Path:
         return (self.rootdir / path).resolve()
@@ -76,6 +79,15 @@ class CheckContext:
             return path.resolve().relative_to(self.rootdir.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def default_environ() -> dict[str, str]:
+    environ = dict(os.environ)
+    scripts = str(Path(sys.executable).parent)
+    path = environ.get("PATH", "")
+    if scripts not in path.split(os.pathsep):
+        environ["PATH"] = os.pathsep.join([scripts, path]) if path else scripts
+    return environ
 
 
 P = TypeVar("P", bound=CheckParams)

@@ -1,0 +1,196 @@
+"""What the built-in kinds share: rootdir-relative path parameters, glob expansion, the error
+a check raises when it cannot run, and running a tool."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated, Final
+
+from pydantic import AfterValidator
+
+OUTPUT_TAIL_LINES: Final = 60
+_GLOB_CHARS: Final = frozenset("*?[")
+
+
+def _relative_path(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a path relative to the rootdir, found an empty string")
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
+        raise ValueError(f"expected a path relative to the rootdir, found absolute path '{value}'")
+    if ".." in re.split(r"[/\\]", value):
+        raise ValueError(f"expected a path inside the rootdir, found '..' in '{value}'")
+    return value
+
+
+#: A path or glob relative to the rootdir that cannot be absolute or climb out with ``..``.
+RelPath = Annotated[str, AfterValidator(_relative_path)]
+
+
+def is_glob(pattern: str) -> bool:
+    return any(ch in _GLOB_CHARS for ch in pattern)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex for a rootdir-relative posix path: ``**`` spans directories, ``*`` does not."""
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif pattern[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif pattern[i] == "?":
+            out += "[^/]"
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end].replace("\\", "\\\\")
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            out += ("[^" if negate else "[") + ("\\" if body.startswith("^") else "") + body + "]"
+            i = end + 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return re.compile(out + r"\Z")
+
+
+def excluder(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """A predicate: a glob matches the relative path or one of its parent directories."""
+    regexes = [_glob_regex(p.replace("\\", "/").rstrip("/")) for p in patterns]
+
+    def excludes(relative: str) -> bool:
+        parts = relative.split("/")
+        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+        return any(rx.match(prefix) for rx in regexes for prefix in prefixes)
+
+    return excludes
+
+
+@dataclass(frozen=True)
+class Match:
+    """The files one pattern matched, and how many of its matches ``exclude`` removed."""
+
+    pattern: str
+    files: list[Path]
+    excluded: int
+
+    def missing_message(self) -> str:
+        if self.excluded:
+            return f"every file matching '{self.pattern}' is excluded"
+        if is_glob(self.pattern):
+            return f"no file matches '{self.pattern}'"
+        return f"no such file: '{self.pattern}'"
+
+
+def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
+    """The regular files under ``rootdir`` that ``pattern`` names, sorted by relative path.
+
+    As in the shell, hidden files and directories (``.git``, ``.venv``) are matched only by a
+    part of the pattern that starts with a dot.
+    """
+    excludes = excluder(exclude)
+    pattern = pattern.replace("\\", "/")
+    if is_glob(pattern):
+        names = glob.glob(pattern, root_dir=rootdir, recursive=True)
+        candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
+    else:
+        path = rootdir / pattern
+        candidates = [path] if path.is_file() else []
+    by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
+    kept = [by_name[name] for name in sorted(by_name) if not excludes(name)]
+    return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(kept))
+
+
+def expand_all(
+    rootdir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
+) -> tuple[list[tuple[str, Path]], list[Match]]:
+    """Every file the patterns match, once each as (rootdir-relative posix name, path), sorted
+    by name; and the patterns that matched nothing."""
+    files: dict[str, Path] = {}
+    empty: list[Match] = []
+    for pattern in patterns:
+        match = expand(rootdir, pattern, exclude)
+        if not match.files:
+            empty.append(match)
+        for path in match.files:
+            # Named as globbed, not resolved: a symlink must not leak an absolute path.
+            files.setdefault(path.relative_to(rootdir).as_posix(), path)
+    return sorted(files.items()), empty
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How a subprocess ended: its exit code (negative: killed by that signal) and its output."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_process(
+    args: Sequence[str] | str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    shell: bool = False,
+    merge_stderr: bool = False,
+) -> Completed:
+    """Run a command in its own process group, so that a timeout or an interrupt ends all of it.
+
+    Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds, once everything is killed.
+    """
+    with subprocess.Popen(
+        args,
+        shell=shell,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        start_new_session=os.name == "posix",
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            # A grandchild holding the pipes open would otherwise outlive us and block the read.
+            _kill_group(proc)
+            proc.communicate()
+            raise
+    return Completed(
+        returncode=proc.returncode,
+        stdout=out.decode("utf-8", errors="replace"),
+        stderr=(err or b"").decode("utf-8", errors="replace"),
+    )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+
+
+def output_tail(*texts: str, lines: int = OUTPUT_TAIL_LINES) -> str:
+    """The last ``lines`` lines of the given outputs, joined."""
+    joined = "\n".join(text.rstrip("\n") for text in texts if text.strip())
+    return "\n".join(joined.splitlines()[-lines:])
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

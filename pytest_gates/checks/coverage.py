@@ -1,0 +1,260 @@
+"""The ``coverage`` kind: a test selection, run under coverage, covers at least a minimum.
+
+pytest runs in a subprocess (``python -m coverage run -m pytest ...``) with a clean environment;
+the measurement is then read in this process through coverage's API.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import coverage as coverage_py
+from coverage.exceptions import CoverageException
+from pydantic import Field, JsonValue
+
+from pytest_gates.checks._paths import RelPath, output_tail, plural, run_process
+from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
+from pytest_gates.errors import CheckError
+from pytest_gates.findings import Finding, Location, sorted_findings
+from pytest_gates.plugin_env import NESTED_ENV
+
+#: Variables that would let an outer pytest, xdist worker or coverage run leak into ours.
+_LEAKY_PREFIXES: Final = ("PYTEST_XDIST_", "COV_CORE_")
+_LEAKY_NAMES: Final = frozenset(
+    {"PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"}
+)
+_PYTEST_CRASHES: Final = {2: "interrupted", 3: "internal error", 4: "usage error"}
+
+
+class CoverageParams(CheckParams):
+    """Parameters of ``coverage``."""
+
+    #: Arguments for pytest: test paths, ``-m``, ``-n 2``, ...
+    run: list[str] = Field(default_factory=list)
+    #: The least total coverage that passes, as a fraction (0.85 is 85 %).
+    min: float = Field(gt=0, le=1)
+    #: What to measure (``--source``); empty lets the project's coverage configuration decide.
+    source: list[RelPath] = Field(default_factory=list)
+    #: How many of the least covered files to name.
+    worst: int = Field(default=5, ge=0)
+    #: A coverage configuration file; by default coverage finds one in the rootdir.
+    config: RelPath | None = None
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    path: str
+    percent: float
+    missing_lines: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    #: Percent, as coverage reports it (statements, and branches when measured).
+    total: float
+    files: list[FileCoverage]
+
+
+def clean_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without what an outer pytest, xdist or coverage process set for itself."""
+    clean = {
+        name: value
+        for name, value in environ.items()
+        if name not in _LEAKY_NAMES and not name.startswith(_LEAKY_PREFIXES)
+    }
+    # A project with --gates in its addopts would otherwise run the gates again, forever.
+    clean[NESTED_ENV] = "1"
+    return clean
+
+
+@contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    # coverage resolves relative paths in its configuration and data against the cwd.
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def measure(ctx: CheckContext, data_file: Path, config: Path | None) -> Measurement | None:
+    """The coverage recorded in ``data_file`` (combining parallel files); None if there is none."""
+    with warnings.catch_warnings(), _working_directory(ctx.rootdir):
+        # Coverage warns about "no data" and the like; our caller decides what that means.
+        warnings.simplefilter("ignore")
+        try:
+            cov = coverage_py.Coverage(
+                data_file=str(data_file),
+                config_file=str(config) if config is not None else True,
+                messages=False,
+            )
+            cov.load()
+            if any(data_file.parent.glob(data_file.name + ".*")):
+                cov.combine(data_paths=[str(data_file.parent)], keep=False)
+            measured = sorted(cov.get_data().measured_files())
+        except CoverageException as exc:
+            raise CheckError(f"coverage could not read its configuration or data: {exc}") from None
+        if not measured:
+            return None
+        try:
+            total = cov.report(file=io.StringIO())
+        except CoverageException:
+            return None
+        files = []
+        for filename in measured:
+            try:
+                # Per-file report: honours include/omit and counts branches like the total.
+                percent = cov.report(morfs=[filename], file=io.StringIO())
+                missing = cov.analysis2(filename)[4]
+            except CoverageException:
+                continue  # omitted from the report, or not Python source
+            files.append(FileCoverage(ctx.relative(Path(filename)), percent, missing))
+    return Measurement(total=total, files=files)
+
+
+def _percent(value: float) -> str:
+    # Rounded down, so 84.96 % never shows as the 85.0 % it falls short of.
+    return f"{int(value * 10) / 10:.1f}%"
+
+
+@check_kind("coverage", params=CoverageParams, idempotent=False)
+def coverage(params: CoverageParams, ctx: CheckContext) -> CheckResult:
+    """The tests cover at least ``min`` of the code."""
+    config = ctx.resolve(params.config) if params.config is not None else None
+    if config is not None and not config.is_file():
+        raise CheckError(f"coverage configuration file not found: '{params.config}'")
+    data_file = ctx.tmp_path / ".coverage"
+    argv = [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}"]
+    if params.source:
+        argv.append(f"--source={','.join(params.source)}")
+    if config is not None:
+        argv.append(f"--rcfile={config}")
+    argv += ["-m", "pytest", *params.run]
+    try:
+        proc = run_process(
+            argv,
+            cwd=ctx.rootdir,
+            env=clean_environ(ctx.environ),
+            timeout=ctx.timeout,
+            merge_stderr=True,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CheckError(f"the test run under coverage timed out after {exc.timeout:g} s") from None
+    output = proc.stdout
+    code = proc.returncode
+    if code not in (0, 1, 5):
+        what = _PYTEST_CRASHES.get(code, f"killed by signal {-code}" if code < 0 else "crashed")
+        raise CheckError(
+            f"pytest under coverage exited with code {code} ({what}): {_reason(output)}"
+        )
+
+    details: dict[str, JsonValue] = {"pytest_exit_code": code, "min": params.min}
+    if code == 5:
+        finding = Finding(
+            rule="coverage.no_tests",
+            message=f"pytest collected no tests from: {' '.join(params.run) or '(rootdir)'}",
+            fix_hint="check the test paths and the -m/-k selection in run",
+        )
+        return _result(False, "no tests collected (pytest exit code 5)", [finding], details, output)
+    measurement = measure(ctx, data_file, config)
+    if measurement is None:
+        raise CheckError(
+            "coverage collected no data (check source and the coverage configuration): "
+            + _coverage_warnings(output)
+        )
+    worst = sorted(
+        (f for f in measurement.files if f.percent < 100.0), key=lambda f: (f.percent, f.path)
+    )[: params.worst]
+    details.update(
+        total=round(measurement.total / 100.0, 4),
+        worst=[
+            {"path": f.path, "percent": round(f.percent, 2), "missing_lines": f.missing_lines}
+            for f in worst
+        ],
+    )
+    total_text = f"total {_percent(measurement.total)}"
+    if code == 1:
+        findings = _failed_tests(output)
+        failed = plural(len(findings), "test") if findings[0].location.path else "tests"
+        summary = f"{failed} failed; {total_text}"
+        return _result(False, summary, findings, details, output)
+    minimum = f"minimum {params.min * 100:.1f}%"
+    # A hair of tolerance: 100.0 * 29 / 50 / 100 must not fall short of min: 0.58.
+    if measurement.total / 100.0 >= params.min - 1e-9:
+        return _result(True, f"{total_text} >= {minimum}", [], details, output)
+    hint = "add tests for the least covered files"
+    if worst:
+        hint += ": " + ", ".join(f"{f.path} ({_percent(f.percent)})" for f in worst)
+    finding = Finding(
+        rule="coverage.below_min",
+        message=f"total coverage {_percent(measurement.total)} is below the {minimum}",
+        fix_hint=hint,
+    )
+    return _result(False, f"{total_text} < {minimum}", [finding], details, output)
+
+
+def _result(
+    passed: bool, summary: str, findings: list[Finding], details: dict[str, JsonValue], output: str
+) -> CheckResult:
+    return CheckResult(
+        passed=passed,
+        summary=summary,
+        findings=sorted_findings(findings),
+        details=details,
+        output=output_tail(output),
+    )
+
+
+def _failed_tests(output: str) -> list[Finding]:
+    """One finding per line of pytest's short summary (``FAILED``/``ERROR`` lines)."""
+    findings = []
+    for line in output.splitlines():
+        if not line.startswith(("FAILED ", "ERROR ")):
+            continue
+        test = line.split(" ", 1)[1].split(" - ", 1)[0]
+        path = test.split("::", 1)[0]
+        findings.append(
+            Finding(
+                rule="coverage.tests_failed",
+                location=Location(path=path.replace("\\", "/") if path else None),
+                message=line.strip(),
+            )
+        )
+    if not findings:
+        findings.append(
+            Finding(
+                rule="coverage.tests_failed",
+                message="pytest reported failures (exit code 1); see the output",
+            )
+        )
+    return findings
+
+
+def _reason(output: str) -> str:
+    """The line of pytest's output that best says why it stopped."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    usage = [line for line in lines if ": error: " in line]
+    if usage:
+        return usage[-1].strip()
+    # The last exception pytest printed ("E   ModuleNotFoundError: ..."), then its summary lines.
+    for prefix in ("E   ", "INTERNALERROR> ", "ERROR "):
+        found = [line for line in lines if line.startswith(prefix)]
+        if found:
+            return found[-1].removeprefix("E   ").strip()
+    return lines[-1].strip() if lines else "(no output)"
+
+
+def _coverage_warnings(output: str) -> str:
+    found = re.findall(r"CoverageWarning: (.*?)(?: \([a-z-]+\); see .*)?$", output, re.MULTILINE)
+    return "; ".join(dict.fromkeys(found)) or _reason(output)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
+from pytest_gates.checks.builtin import BUILTIN_KINDS, pytest_gates_register_checks
+
+
+def test_every_builtin_kind_is_registered() -> None:
+    registry = CheckRegistry()
+    pytest_gates_register_checks(registry)
+    assert registry.names() == ["command", "coverage", "file_size", "files", "schema"]
+    assert len(BUILTIN_KINDS) == 5
+
+
+def test_idempotence_and_descriptions() -> None:
+    kinds = {kind.name: kind for kind in BUILTIN_KINDS}
+    assert {name: kind.idempotent for name, kind in kinds.items()} == {
+        "command": True,
+        "files": True,
+        "schema": True,
+        "file_size": True,
+        "coverage": False,
+    }
+    assert all(kind.description for kind in BUILTIN_KINDS)
+
+
+def test_registering_twice_is_harmless_but_a_clash_is_not() -> None:
+    registry = CheckRegistry()
+    pytest_gates_register_checks(registry)
+    pytest_gates_register_checks(registry)
+    assert len(registry) == 5
+    clash = BUILTIN_KINDS[0].__class__(
+        name="command", params=BUILTIN_KINDS[0].params, run=BUILTIN_KINDS[0].run
+    )
+    with pytest.raises(DuplicateCheckKind):
+        registry.register(clash)

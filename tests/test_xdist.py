@@ -1,0 +1,80 @@
+"""Under xdist: the same verdicts, evidence and report as without it; a lost worker is ERROR."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import GatesProject
+
+MANIFEST = """\
+version: 1
+project: demo
+gates:
+  - {id: files, class: structural, checks: [{id: a, kind: scripted}, {id: b, kind: scripted}]}
+  - {id: lint, class: structural, needs: [files], checks: [{id: ruff, kind: scripted, outcome: fail}]}
+  - {id: review, class: semantic, needs: [lint], suites: [gate_suites/review]}
+  - {id: size, class: structural, blocking: false, checks: [{id: lines, kind: scripted, outcome: fail}]}
+  - {id: types, class: semantic, checks: [{id: mypy, kind: scripted}]}
+  - {id: perf, class: benchmark, suites: [gate_suites/perf]}
+"""
+
+
+@pytest.fixture
+def demo(project: GatesProject) -> GatesProject:
+    project.manifest(MANIFEST)
+    project.suite(
+        "gate_suites/review",
+        {"test_review.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"},
+    )
+    project.suite(
+        "gate_suites/perf",
+        {
+            "test_perf.py": "import pytest\n\n@pytest.mark.parametrize('n', range(4))\ndef test_fast(n):\n    assert n < 3\n"
+        },
+    )
+    return project
+
+
+def bodies(project: GatesProject, out: str) -> str:
+    report = project.report(out)
+    evidence = {g["id"]: project.evidence(g["id"], out)["body"] for g in report["body"]["gates"]}
+    return json.dumps({"report": report["body"], "evidence": evidence}, sort_keys=True, indent=1)
+
+
+@pytest.mark.slow
+def test_n2_gives_the_same_verdicts_evidence_and_report_as_no_xdist(demo: GatesProject) -> None:
+    plain = demo.run("--gates", "-p", "no:xdist", "--gates-out", "plain")
+    assert plain.ret == pytest.ExitCode.TESTS_FAILED
+    dist = demo.run("--gates", "-n", "2", "--gates-out", "dist")
+    assert dist.ret == pytest.ExitCode.TESTS_FAILED
+    assert demo.verdicts("plain") == {
+        "files": "PASS",
+        "lint": "FAIL",
+        "review": "BLOCKED",
+        "size": "DEGRADED",
+        "types": "PASS",
+        "perf": "FAIL",
+    }
+    assert bodies(demo, "plain") == bodies(demo, "dist")
+    assert demo.report("dist")["run"]["workers"] == 2
+
+
+@pytest.mark.slow
+def test_a_crashed_worker_is_error_and_no_item_goes_missing(demo: GatesProject) -> None:
+    demo.manifest(
+        MANIFEST.replace("{id: mypy, kind: scripted}", "{id: mypy, kind: scripted, outcome: exit}")
+    )
+    result = demo.run("--gates", "-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    verdicts = demo.verdicts()
+    assert verdicts["types"] == "ERROR"
+    assert verdicts["files"] == "PASS"
+    (item,) = demo.evidence("types")["body"]["items"]
+    assert item["outcome"] == "error"
+    assert "crashed while running 'manifests/gates.yaml::types::mypy'" in item["message"]
+    report = demo.report()
+    assert report["body"]["decision"] == "NO_GO"
+    counted = sum(sum(g["items"].values()) for g in report["body"]["gates"])
+    assert counted == 11  # every collected item is in the report
