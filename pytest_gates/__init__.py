@@ -22,6 +22,7 @@ from pytest_gates.checks.api import (
     check_kind,
 )
 from pytest_gates.errors import (
+    CheckError,
     CheckFailed,
     DegradedGateWarning,
     EvidenceError,

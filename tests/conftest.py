@@ -94,6 +94,13 @@ class GatesProject:
         return {g["id"]: g["verdict"] for g in self.report(out)["body"]["gates"]}
 
 
+@pytest.fixture(autouse=True)
+def _not_nested(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests run gate sessions of their own, also when this suite itself runs inside the
+    coverage gate of pytest-gates' own release (which marks its test run as nested)."""
+    monkeypatch.delenv("PYTEST_GATES_NESTED", raising=False)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> GatesProject:
     return GatesProject(pytester)
