@@ -78,6 +78,8 @@ class CheckSpec(BaseModel):
 
 
 class Defaults(StrictModel):
+    """Values a gate takes when it does not say."""
+
     timeout: float | None = Field(default=300, gt=0)
     on_failure: Strategy = "block"
 
@@ -91,6 +93,8 @@ class Generated(StrictModel):
 
 
 class Gate(StrictModel):
+    """One named quality dimension: its class, level, needs, limits, strategy, checks and suites."""
+
     id: GateId
     class_: GateClass = Field(alias="class")
     blocking: bool = True
@@ -118,6 +122,8 @@ class Gate(StrictModel):
 
 
 class Manifest(StrictModel):
+    """The gate manifest (version 1): the gates a release must pass."""
+
     version: Literal[1]
     project: str = Field(min_length=1)
     generated: Generated | None = None
