@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from pytest_gates.chain import VERDICTS, Decision, GateVerdict
@@ -55,6 +55,7 @@ def build_report(
             }
         )
     totals = Counter(v.verdict for v in verdicts.values())
+    closure = closure_metrics(evidence.values())
     return {
         "schema": REPORT_SCHEMA,
         "body": {
@@ -67,6 +68,7 @@ def build_report(
             "selection": dict(selection),
             "gates": gates,
             "totals": {v: totals[v] for v in VERDICTS if totals[v]},
+            "closure": closure,
         },
         "run": {
             **run,
@@ -76,6 +78,24 @@ def build_report(
             },
         },
     }
+
+
+def closure_metrics(evidence: Iterable[WrittenEvidence]) -> dict[str, int]:
+    """Closure metrics the checks published (``details["closure"]``: name -> count), summed.
+
+    A check kind that counts what stands between the project and a release (open blocking
+    issues, undischarged obligations, stale artifacts) publishes the count there; the report
+    carries the sums, so a later check can hold a release report to them.
+    """
+    sums: Counter[str] = Counter()
+    for written in evidence:
+        for item in written.document["body"]["items"]:
+            published = item.get("details", {}).get("closure")
+            if isinstance(published, dict):
+                for name, value in published.items():
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        sums[name] += value
+    return {name: sums[name] for name in sorted(sums)}
 
 
 def _short(digest: str | None) -> str:

@@ -258,3 +258,31 @@ def test_subject_is_the_git_commit_and_the_output_folder_does_not_make_it_dirty(
     (project.root / "new.txt").write_text("x")
     project.run("--gates")
     assert project.report()["body"]["subject"] == {"commit": head, "dirty": True}
+
+
+def test_closure_metrics_published_by_checks_are_summed_in_the_report(
+    project: GatesProject,
+) -> None:
+    project.pytester.makeconftest(
+        project.root.joinpath("conftest.py").read_text()
+        + """
+class Counted(CheckParams):
+    open: int
+
+
+@check_kind("counted", params=Counted, idempotent=True)
+def counted(p, ctx):
+    return CheckResult(passed=p.open == 0, details={"closure": {"open_blocking_issues": p.open, "flag": True}})
+
+
+def pytest_gates_register_checks(registry):
+    registry.register(counted)
+"""
+    )
+    project.manifest(
+        "version: 1\nproject: demo\ngates:\n"
+        "  - {id: a, class: structural, checks: [{id: x, kind: counted, open: 2}, {id: y, kind: counted, open: 1}]}\n"
+        "  - {id: b, class: structural, checks: [{id: z, kind: counted, open: 0}]}\n"
+    )
+    project.run("--gates")
+    assert project.report()["body"]["closure"] == {"open_blocking_issues": 3}
