@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_gates import __version__
+from pytest_gates import __version__, cli_shards
 from pytest_gates.atomic import atomic_write
 from pytest_gates.checks.builtin import BUILTIN_KINDS
 from pytest_gates.errors import ManifestError
@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("dir", nargs="?", default=".gates")
     verify.set_defaults(func=_verify)
+    cli_shards.register(sub)
     return parser
 
 

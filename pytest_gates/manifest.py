@@ -107,6 +107,11 @@ class Gate(StrictModel):
     rollback: Rollback | None = None
     checks: list[CheckSpec] = Field(default_factory=list)
     suites: list[str] = Field(default_factory=list)
+    #: Predicted seconds for the whole gate, spread over its items, for items with no recorded
+    #: durations yet (sharding and scheduling only).
+    expected_duration: float | None = Field(default=None, gt=0)
+    #: Keep the gate's items in one shard and on one worker (shared expensive fixtures).
+    together: bool = False
 
     @model_validator(mode="after")
     def _strategy_is_complete(self) -> Gate:

@@ -22,6 +22,14 @@ MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"
 OUT_HELP: Final = (
     "where evidence, the transition log and the reports are written (default: .gates/)"
 )
+SHARD_HELP: Final = (
+    "run shard K of N (1-based; also read from Bazel's TEST_SHARD_INDEX/TEST_TOTAL_SHARDS)"
+)
+DURATIONS_HELP: Final = (
+    "recorded item durations used to balance shards and workers (default: manifests/durations.json)"
+)
+STORE_HELP: Final = "record this run's item durations into the durations file"
+PLAN_HELP: Final = "print how the collected items split into N shards (use with --collect-only)"
 
 MARKERS: Final = (
     *(f"{name}: a release gate of class {name} (pytest-gates)" for name in GATE_CLASSES),
@@ -38,8 +46,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gates", action="store_true", default=False, dest="gates", help=GATES_HELP)
     group.addoption("--gates-manifest", metavar="PATH", dest="gates_manifest", help=MANIFEST_HELP)
     group.addoption("--gates-out", metavar="DIR", dest="gates_out", help=OUT_HELP)
+    group.addoption("--gates-shard", metavar="K/N", dest="gates_shard", help=SHARD_HELP)
+    group.addoption(
+        "--gates-durations", metavar="PATH", dest="gates_durations", help=DURATIONS_HELP
+    )
+    group.addoption(
+        "--gates-store-durations",
+        action="store_true",
+        default=False,
+        dest="gates_store_durations",
+        help=STORE_HELP,
+    )
+    group.addoption("--gates-plan", metavar="N", type=int, dest="gates_plan", help=PLAN_HELP)
     parser.addini("gates_manifest", MANIFEST_HELP, default="")
     parser.addini("gates_out", OUT_HELP, default="")
+    parser.addini("gates_durations", DURATIONS_HELP, default="")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

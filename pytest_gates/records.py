@@ -89,6 +89,8 @@ class ItemRecord(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     details: dict[str, JsonValue] = Field(default_factory=dict)
     output: str = ""
+    #: The shard that runs this item, in a sharded run.
+    shard: int | None = None
     #: setup + call + teardown seconds (timing).
     duration: float = 0.0
 

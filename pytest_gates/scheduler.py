@@ -182,3 +182,4 @@ class XdistHooks:
     def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.session.deselected.update(output.get("gates_deselected", ()))
+        self.session.shard_of.update(output.get("gates_shard_of", {}))

@@ -7,6 +7,7 @@ folds them into verdicts and writes the outputs. Only the controller writes file
 
 from __future__ import annotations
 
+import os
 import platform
 import warnings
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from pytest_gates import __version__
 from pytest_gates.breadcrumbs import line_of
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
+from pytest_gates.durations import DurationStore
 from pytest_gates.errors import CheckFailed, DegradedGateWarning, GatesError, ManifestError
 from pytest_gates.items import (
     CHECK_RUN_KEY,
@@ -33,6 +35,13 @@ from pytest_gates.manifest import CheckSpec, Gate, LoadedManifest, load_manifest
 from pytest_gates.outputs import RunOutputs, write_outputs
 from pytest_gates.records import PROPERTY, ItemRecord, PhasePayload, payload_of
 from pytest_gates.rollback import run_rollbacks
+from pytest_gates.sharding import (
+    ShardPlan,
+    parse_shard,
+    plan_lines,
+    plan_shards,
+    shard_from_env,
+)
 from pytest_gates.subject import Subject, find_subject, isoformat, now
 
 SESSION_KEY: Final = pytest.StashKey["GatesSession"]()
@@ -107,6 +116,18 @@ class GatesSession:
         self.check_prefix = f"{self.manifest_display}::"
         self.explicit_args = config.args_source == pytest.Config.ArgsSource.ARGS
         self.subject = Subject(None, None)
+        self.durations_path = _configured_path(
+            config, "gates_durations", "manifests/durations.json"
+        )
+        self._durations: DurationStore | None = None
+        try:
+            option = config.getoption("gates_shard")
+            self.shard = parse_shard(option) if option else shard_from_env(os.environ)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        #: node id -> the shard that runs it (sharded runs only).
+        self.shard_of: dict[str, int] = {}
+        self.shard_plan: ShardPlan | None = None
         self.outputs: RunOutputs | None = None
         self.output_error: str | None = None
         self.started = now()
@@ -204,16 +225,55 @@ class GatesSession:
             config.hook.pytest_deselected(items=foreign)
 
     @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-    def order_items(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems_order(self, items: list[pytest.Item]) -> None:
         """Gates in dependency order, after every other plugin reordered (``--ff``, ``--nf``)."""
         position = {gate_id: i for i, gate_id in enumerate(self.loaded.order)}
         items.sort(key=lambda item: position.get(item.stash.get(GATE_KEY, ""), len(position)))
+        plan_total = self.config.getoption("gates_plan")
+        if plan_total:
+            self.shard_plan = self.plan(items, plan_total)
+        if self.shard is not None:
+            self._select_shard(items)
+
+    def durations(self) -> DurationStore:
+        if self._durations is None:
+            display = _display(self.durations_path, self.rootdir)
+            try:
+                self._durations = DurationStore.load(self.durations_path, display)
+            except ManifestError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._durations
+
+    def plan(self, items: Sequence[pytest.Item], total: int) -> ShardPlan:
+        item_gates = {item.nodeid: item.stash[GATE_KEY] for item in items}
+        return plan_shards(self.loaded.manifest, item_gates, self.durations(), total)
+
+    def predict(self, nodeids: Sequence[str]) -> dict[str, float]:
+        """Predicted seconds of each node id (for the xdist scheduler on the controller)."""
+        item_gates = {n: g for n in nodeids if (g := self.gate_of_nodeid(n)) is not None}
+        planned = plan_shards(self.loaded.manifest, item_gates, self.durations(), 1)
+        return {n: p.seconds for n, p in planned.predictions.items()}
+
+    def _select_shard(self, items: list[pytest.Item]) -> None:
+        assert self.shard is not None
+        planned = self.plan(items, self.shard.total)
+        self.shard_of = {n: i + 1 for n, i in planned.plan.group_of().items()}
+        mine = [item for item in items if self.shard_of[item.nodeid] == self.shard.index]
+        others = [item for item in items if self.shard_of[item.nodeid] != self.shard.index]
+        items[:] = mine
+        if others:
+            self.config.hook.pytest_deselected(items=others)
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.deselected.update(item.nodeid for item in items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = [item.nodeid for item in session.items]
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self.shard_plan is not None and reporter is not None and not is_worker(self.config):
+            reporter.write_sep("=", "gates: shard plan")
+            for line in plan_lines(self.shard_plan):
+                reporter.write_line(line)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -374,7 +434,10 @@ class GatesSession:
             if gate_id is None:
                 continue
             record = ItemRecord(nodeid=nodeid, gate=gate_id)
-            if nodeid in self.deselected:
+            shard = self.shard_of.get(nodeid)
+            if self.shard is not None and shard is not None and shard != self.shard.index:
+                record.message = f"on shard {shard} of {self.shard.total}"
+            elif nodeid in self.deselected:
                 record.message = "deselected"
             elif nodeid in self.collected:
                 if stopped:
@@ -412,6 +475,9 @@ class GatesSession:
                 record.outcome = "error"
                 record.message = f"suite {', '.join(gate.suites)} collected no tests"
             records[nodeid] = record
+        if self.shard is not None:
+            for nodeid, record in records.items():
+                record.shard = self.shard_of.get(nodeid)
         return list(records.values())
 
     @pytest.hookimpl(trylast=True)
@@ -419,9 +485,12 @@ class GatesSession:
         if is_worker(self.config):
             workeroutput: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
             workeroutput["gates_deselected"] = sorted(self.deselected)
+            workeroutput["gates_shard_of"] = dict(sorted(self.shard_of.items()))
             return
         if self.config.option.collectonly:
             return  # nothing ran: no verdicts, and the last run's outputs stay as they were
+        if self.config.getoption("gates_store_durations"):
+            self._store_durations()
         stopped = None
         if session.shouldfail:
             stopped = f"the session stopped early ({session.shouldfail})"
@@ -439,6 +508,7 @@ class GatesSession:
             "keyword": self.config.option.keyword or None,
             "args": [str(a) for a in self.config.args] if self.explicit_args else None,
             "stopped": stopped,
+            "shard": self.shard.as_dict() if self.shard is not None else None,
         }
         finished = now()
         run = {
@@ -475,6 +545,21 @@ class GatesSession:
         ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    def _store_durations(self) -> None:
+        """setup + call + teardown of each item that ran (a blocked or skipped item says nothing
+        about how long it takes)."""
+        measured = {
+            nodeid: record.duration
+            for nodeid, record in sorted(self.records.items())
+            if record.outcome in {"passed", "failed", "degraded"}
+        }
+        store = self.durations()
+        store.record(measured)
+        try:
+            store.save(self.durations_path)
+        except OSError as exc:
+            self.output_error = f"could not write {self.durations_path}: {exc}"
+
     def _warn_degraded(self, verdicts: dict[str, GateVerdict]) -> None:
         """A warning per DEGRADED gate, located at the gate in the manifest."""
         doc = self.loaded.document
@@ -503,6 +588,7 @@ class GatesSession:
         if is_worker(self.config):
             return
         write = terminalreporter
+
         if self.output_error is not None:
             write.write_sep("=", "gates: NO_GO", red=True, bold=True)
             write.write_line(self.output_error)

@@ -49,8 +49,8 @@ def test_a_typo_in_a_gate_key_is_named_with_the_gate_id_and_a_suggestion(tmp_pat
     )
     assert problems(tmp_path, text) == [
         "gates.yaml:11: gates[id='qa.lint']: unexpected key 'retyr'; expected one of: blocking, "
-        "checks, class, description, id, needs, on_failure, retry, rollback, suites, timeout "
-        "(did you mean 'retry'?)"
+        "checks, class, description, expected_duration, id, needs, on_failure, retry, rollback, "
+        "suites, timeout, together (did you mean 'retry'?)"
     ]
 
 
