@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
 from pytest_gates.durations import DurationStore
 from pytest_gates.errors import CheckFailed, DegradedGateWarning, GatesError, ManifestError
+from pytest_gates.gatestate import GateProgress, GateTracker, wait_for
 from pytest_gates.items import (
     CHECK_RUN_KEY,
     CheckItem,
@@ -72,13 +74,24 @@ class LiveChain:
         elif payload.outcome == "blocked":
             self.blocked[payload.gate] = tuple(payload.blocked_by)
 
+    def doomed(self, gate_id: str) -> bool:
+        """The gate failed, or cannot pass because a gate it needs (at any depth) failed."""
+        return gate_id in self.failed or bool(self._roots(gate_id))
+
     def blockers(self, gate: Gate) -> tuple[str, ...]:
+        return self._roots(gate.id)
+
+    def _roots(self, gate_id: str) -> tuple[str, ...]:
+        """The failed gates at the root of ``gate_id`` being blocked, in gate order; a need that
+        has not reported yet but whose own needs failed counts as blocked already."""
         roots: set[str] = set()
-        for need in gate.needs:
+        for need in self.loaded.manifest.gate(gate_id).needs:
             if need in self.failed:
                 roots.add(need)
             elif need in self.blocked:
                 roots.update(self.blocked[need])
+            else:
+                roots.update(self._roots(need))
         order = self.loaded.order
         return tuple(sorted(roots, key=order.index))
 
@@ -128,6 +141,7 @@ class GatesSession:
         #: node id -> the shard that runs it (sharded runs only).
         self.shard_of: dict[str, int] = {}
         self.shard_plan: ShardPlan | None = None
+        self.tracker: GateTracker | None = None
         self.outputs: RunOutputs | None = None
         self.output_error: str | None = None
         self.started = now()
@@ -282,11 +296,31 @@ class GatesSession:
         gate_id = item.stash.get(GATE_KEY, None)
         if gate_id is None:
             return
-        roots = self.live.blockers(self.loaded.manifest.gate(gate_id))
+        gate = self.loaded.manifest.gate(gate_id)
+        state = getattr(self.config, "workerinput", {}).get("gates_state")
+        if state and gate.needs:
+            self._wait_for_needs(Path(state), gate)
+        roots = self.live.blockers(gate)
         if roots:
             item.stash[BLOCKED_KEY] = roots
             # A skip marker (not pytest.skip()) so the report points at the item, not at us.
             item.add_marker(pytest.mark.skip(reason=f"blocked by {', '.join(roots)}"))
+
+    def _wait_for_needs(self, state: Path, gate: Gate) -> None:
+        """On an xdist worker: wait until the controller says each need finished (or is
+        certain to be blocked), and learn their failures."""
+
+        def done(progress: GateProgress) -> bool:
+            self.live.failed |= progress.failed
+            self.live.blocked.update(progress.blocked)
+            return all(n in progress.finished or self.live.doomed(n) for n in gate.needs)
+
+        progress = wait_for(state, done)
+        if not done(progress):
+            raise GatesError(
+                f"the gates {', '.join(gate.needs)} that {gate.id} needs cannot finish: "
+                "xdist gave up on crashed workers"
+            )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -371,6 +405,8 @@ class GatesSession:
         gate = payload.gate if payload is not None else self.gate_of_nodeid(report.nodeid)
         if gate is None:
             return
+        if self.tracker is not None:
+            self._track(gate, report, payload)
         record = self.records.setdefault(report.nodeid, ItemRecord(nodeid=report.nodeid, gate=gate))
         longrepr = "" if report.longrepr is None else str(report.longrepr)
         if isinstance(report.longrepr, tuple):
@@ -384,40 +420,31 @@ class GatesSession:
             duration=report.duration,
         )
 
-    # -- lost workers (called by the xdist scheduler on the controller) -------------------------
+    # -- xdist: the controller's view of gate progress, shared with the workers -----------------
 
-    def blocked_after_crash(self, nodeid: str, crashed_gate: str | None) -> tuple[str, ...]:
-        """The gates that stop ``nodeid`` from running, now that a worker crashed in
-        ``crashed_gate``: that gate (a crash is ERROR) if it is a need, direct or not, and
-        whatever the controller has already seen fail."""
-        gate_id = self.gate_of_nodeid(nodeid)
-        if gate_id is None:
-            return ()
-        roots = set(self.live.blockers(self.loaded.manifest.gate(gate_id)))
-        if crashed_gate is not None and crashed_gate in self.needs_closure(gate_id):
-            roots.add(crashed_gate)
-        return tuple(sorted(roots, key=self.loaded.order.index))
+    def state_file(self) -> Path:
+        """The file the controller publishes gate progress in (created on first use)."""
+        if self.tracker is None:
+            folder = Path(tempfile.mkdtemp(prefix="pytest-gates-"))
+            self.tracker = GateTracker(folder / "progress.json")
+        return self.tracker.path
 
-    def needs_closure(self, gate_id: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(self.loaded.manifest.gate(gate_id).needs)
-        while stack:
-            need = stack.pop()
-            if need not in seen:
-                seen.add(need)
-                stack += self.loaded.manifest.gate(need).needs
-        return seen
+    def expect_items(self, nodeids: Sequence[str]) -> None:
+        """Called by the scheduler with the collection: a gate finishes when all of them did."""
+        self.state_file()
+        assert self.tracker is not None
+        self.tracker.expect(g for n in nodeids if (g := self.gate_of_nodeid(n)) is not None)
 
-    def record_not_dispatched(self, nodeid: str, roots: tuple[str, ...]) -> None:
-        gate_id = self.gate_of_nodeid(nodeid)
-        assert gate_id is not None
-        self.records[nodeid] = ItemRecord(
-            nodeid=nodeid,
-            gate=gate_id,
-            outcome="blocked",
-            blocked_by=list(roots),
-            message=f"blocked by {', '.join(roots)} (not dispatched after a worker crashed)",
-        )
+    def _track(self, gate: str, report: pytest.TestReport, payload: PhasePayload | None) -> None:
+        assert self.tracker is not None
+        if payload is None and report.failed:
+            self.live.failed.add(gate)  # a crashed worker: the item is ERROR
+        if payload is not None and payload.outcome == "blocked":
+            self.tracker.blocked(gate, payload.blocked_by)
+        elif gate in self.live.failed:
+            self.tracker.failed(gate)
+        if report.when in {"teardown", "???"}:
+            self.tracker.completed(gate)
 
     # -- the end -------------------------------------------------------------------------------
 

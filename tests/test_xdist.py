@@ -78,3 +78,48 @@ def test_a_crashed_worker_is_error_and_no_item_goes_missing(demo: GatesProject) 
     assert report["body"]["decision"] == "NO_GO"
     counted = sum(sum(g["items"].values()) for g in report["body"]["gates"])
     assert counted == 11  # every collected item is in the report
+
+
+@pytest.mark.slow
+def test_zero_two_and_four_workers_give_the_same_verdicts_and_evidence(demo: GatesProject) -> None:
+    demo.run("--gates", "-p", "no:xdist", "--gates-out", "n0")
+    demo.run("--gates", "-n", "2", "--gates-out", "n2")
+    demo.run("--gates", "-n", "4", "--gates-out", "n4")
+    assert bodies(demo, "n0") == bodies(demo, "n2") == bodies(demo, "n4")
+
+
+CROSS = """\
+version: 1
+project: demo
+gates:
+  - {id: base, class: structural, checks: [{id: slow, kind: scripted, outcome: sleep, seconds: 0.3}, {id: bad, kind: scripted, outcome: fail}]}
+  - {id: later, class: semantic, needs: [base], suites: [gate_suites/later]}
+  - {id: free, class: semantic, suites: [gate_suites/free]}
+"""
+
+
+@pytest.mark.slow
+def test_a_need_that_fails_on_one_worker_blocks_its_dependents_on_the_other(project: GatesProject) -> None:
+    project.manifest(CROSS)
+    tests = "".join(f"def test_{i}():\n    open('ran-{i}', 'w').close()\n\n" for i in range(6))
+    project.suite("gate_suites/later", {"test_later.py": tests})
+    project.suite("gate_suites/free", {"test_free.py": "def test_free():\n    pass\n"})
+    result = project.run("--gates", "-n", "2", "-rs")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert project.verdicts() == {"base": "FAIL", "later": "BLOCKED", "free": "PASS"}
+    assert not list(project.root.glob("ran-*"))  # not one dependent test ran
+    items = project.evidence("later")["body"]["items"]
+    assert {(i["outcome"], i["message"]) for i in items} == {("blocked", "blocked by base")}
+
+
+@pytest.mark.slow
+def test_when_xdist_gives_up_on_crashed_workers_nothing_goes_missing(demo: GatesProject) -> None:
+    demo.manifest(MANIFEST.replace("{id: a, kind: scripted}", "{id: a, kind: scripted, outcome: exit}"))
+    result = demo.run("--gates", "-n", "2", "--max-worker-restart=0")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = demo.report()
+    assert report["body"]["decision"] == "NO_GO"
+    assert sum(sum(g["items"].values()) for g in report["body"]["gates"]) == 11
+    outcomes = {i["outcome"] for g in report["body"]["gates"] for i in demo.evidence(g["id"])["body"]["items"]}
+    assert "error" in outcomes
+    assert demo.verdicts()["files"] == "ERROR"

@@ -1,0 +1,119 @@
+"""The partition: a pure function, total and deterministic, close to the lower bound."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_gates.durations import DurationStore, canonical_nodeid, predict
+from pytest_gates.partition import partition
+
+durations_maps = st.dictionaries(
+    st.text(alphabet="abcdefgh/:_", min_size=1, max_size=12),
+    st.floats(min_value=0.0, max_value=500.0, allow_nan=False),
+    min_size=0,
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(durations=durations_maps, n=st.integers(min_value=1, max_value=9))
+def test_every_item_is_in_exactly_one_group_and_no_group_is_empty(durations: dict[str, float], n: int) -> None:
+    plan = partition(durations, n)
+    placed = [item for group in plan.groups for item in group]
+    assert sorted(placed) == sorted(durations)
+    assert len(plan.groups) == n
+    if len(durations) >= n:
+        assert all(plan.groups)
+    assert plan.loads == tuple(sum(durations[i] for i in group) for group in plan.groups)
+
+
+@settings(max_examples=100, deadline=None)
+@given(durations=durations_maps, n=st.integers(min_value=1, max_value=6), seed=st.integers())
+def test_the_result_does_not_depend_on_input_order(durations: dict[str, float], n: int, seed: int) -> None:
+    items = list(durations.items())
+    random.Random(seed).shuffle(items)
+    assert partition(dict(items), n) == partition(durations, n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(durations=durations_maps, n=st.integers(min_value=1, max_value=6))
+def test_lpt_bound_holds(durations: dict[str, float], n: int) -> None:
+    plan = partition(durations, n)
+    bound = plan.lower_bound(durations.values())
+    assert plan.makespan <= bound * 4 / 3 + 1e-6
+
+
+def test_together_items_stay_in_one_group() -> None:
+    durations = {f"t{i}": float(i % 5 + 1) for i in range(30)}
+    together = {f"t{i}": "slow-db" for i in range(0, 30, 3)}
+    plan = partition(durations, 4, together)
+    groups = {index for index, group in enumerate(plan.groups) for item in group if item in together}
+    assert len(groups) == 1
+
+
+def test_a_known_split_is_optimal() -> None:
+    plan = partition({"a": 5, "b": 4, "c": 3, "d": 3, "e": 3}, 2)
+    assert sorted(plan.loads) == [9.0, 9.0]
+    assert plan.makespan / plan.lower_bound([5, 4, 3, 3, 3]) == 1.0
+
+
+def test_the_partition_is_identical_across_hash_seeds_and_shuffled_order() -> None:
+    """20 processes, each with its own PYTHONHASHSEED and its own shuffle of the input."""
+    rng = random.Random(7)
+    durations = {f"tests/test_{i % 17}.py::test_{i}[{rng.random():.3f}]": round(rng.paretovariate(1.2), 3)
+                 for i in range(400)}
+    script = (
+        "import json, random, sys\n"
+        "from pytest_gates.partition import partition\n"
+        "items = list(json.loads(sys.stdin.read()).items())\n"
+        "random.Random(int(sys.argv[1])).shuffle(items)\n"
+        "print(json.dumps(partition(dict(items), 8).groups))\n"
+    )
+    outputs = set()
+    for run in range(20):
+        env = {**os.environ, "PYTHONHASHSEED": str(run * 7919 % 4294967295)}
+        done = subprocess.run([sys.executable, "-c", script, str(run)], input=json.dumps(durations),
+                              capture_output=True, text=True, env=env, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_canonical_node_ids_drop_the_xdist_group_suffix_only() -> None:
+    assert canonical_nodeid("tests/a.py::test_view@browser") == "tests/a.py::test_view"
+    assert canonical_nodeid("tests/a.py::test_x[p]@grp") == "tests/a.py::test_x[p]"
+    assert canonical_nodeid("tests/a.py::test_user[admin@example.org]") == "tests/a.py::test_user[admin@example.org]"
+    assert canonical_nodeid("tests/a.py::test_chain[@@@-foo]") == "tests/a.py::test_chain[@@@-foo]"
+
+
+def test_the_store_reads_pytest_split_files_and_prefers_live_keys_to_stale_suffixed_twins() -> None:
+    raw = {"t.py::a": 2.0, "t.py::a@browser": 50.0, "t.py::b@browser": 3.0, "t.py::c[x@y]": 1.0}
+    store = DurationStore.from_data(raw, "d.json")
+    assert store.items == {"t.py::a": [2.0], "t.py::b": [3.0], "t.py::c[x@y]": [1.0]}
+
+
+def test_prediction_is_the_median_then_declared_then_the_mean() -> None:
+    store = DurationStore({"a": [1.0, 100.0, 2.0], "b": [4.0]})
+    predicted = predict(["a", "b", "c", "d"], store, declared={"c": 9.0})
+    assert {k: (v.seconds, v.source) for k, v in predicted.items()} == {
+        "a": (2.0, "history"), "b": (4.0, "history"), "c": (9.0, "declared"), "d": (3.0, "mean"),
+    }
+
+
+def test_recording_keeps_the_last_five_runs_and_writes_deterministically(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = DurationStore()
+    for run in range(7):
+        store.record({"t.py::b@g": run + 0.12345, "t.py::a": 1.0})
+    assert store.items["t.py::b"] == [2.123, 3.123, 4.123, 5.123, 6.123]
+    path = tmp_path / "durations.json"
+    store.save(path)
+    assert path.read_bytes() == store.dump()
+    assert json.loads(path.read_text())["items"]["t.py::a"] == [1.0] * 5
+    assert DurationStore.load(path).items == store.items
+    assert store.stale(["t.py::a"]) == ["t.py::b"]
