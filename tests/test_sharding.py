@@ -1,0 +1,253 @@
+"""Shards: selection, the shard report, recorded durations, plan, and merge with its refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_gates.cli import main as cli
+from pytest_gates.merge import ShardOutput, check_shards, merged_records
+from tests.conftest import GatesProject
+
+MANIFEST = """\
+version: 1
+project: demo
+gates:
+  - {id: files, class: structural, checks: [{id: a, kind: scripted}, {id: b, kind: scripted}]}
+  - {id: lint, class: structural, needs: [files], checks: [{id: ruff, kind: scripted, outcome: fail}]}
+  - {id: review, class: semantic, needs: [lint], suites: [gate_suites/review]}
+  - {id: perf, class: benchmark, expected_duration: 40, suites: [gate_suites/perf]}
+"""
+
+
+@pytest.fixture
+def demo(project: GatesProject) -> GatesProject:
+    project.manifest(MANIFEST)
+    project.suite(
+        "gate_suites/review",
+        {"test_review.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"},
+    )
+    project.suite(
+        "gate_suites/perf",
+        {
+            "test_perf.py": "import pytest\n\n@pytest.mark.parametrize('n', range(6))\ndef test_p(n):\n    pass\n"
+        },
+    )
+    return project
+
+
+def run_shards(project: GatesProject, total: int, *extra: str) -> list[str]:
+    outs = []
+    for index in range(1, total + 1):
+        out = f"shard{index}"
+        project.run("--gates", f"--gates-shard={index}/{total}", "--gates-out", out, *extra)
+        outs.append(out)
+    return outs
+
+
+def ran_items(project: GatesProject, out: str) -> set[str]:
+    report = project.report(out)
+    return {
+        item["nodeid"]
+        for gate in report["body"]["gates"]
+        for item in project.evidence(gate["id"], out)["body"]["items"]
+        if item["outcome"] != "not_run"
+    }
+
+
+def test_each_shard_runs_its_part_and_is_incomplete(demo: GatesProject) -> None:
+    demo.manifest(MANIFEST.replace(", outcome: fail", ""))
+    result = demo.run("--gates", "--gates-shard", "2/3", "--gates-out", "s2")
+    assert result.ret == pytest.ExitCode.OK
+    body = demo.report("s2")["body"]
+    assert body["decision"] == "INCOMPLETE"
+    assert body["selection"]["shard"] == {"index": 2, "total": 3}
+    skipped = [
+        i
+        for g in body["gates"]
+        for i in demo.evidence(g["id"], "s2")["body"]["items"]
+        if i["outcome"] == "not_run"
+    ]
+    assert skipped
+    assert all(i["message"] in {"on shard 1 of 3", "on shard 3 of 3"} for i in skipped)
+
+
+def test_the_shards_cover_every_item_exactly_once(demo: GatesProject) -> None:
+    outs = run_shards(demo, 3)
+    parts = [ran_items(demo, out) for out in outs]
+    assert all(parts)
+    assert sum(len(p) for p in parts) == len(set().union(*parts)) == 11
+    again = run_shards(demo, 3)
+    assert [ran_items(demo, out) for out in again] == parts
+
+
+def test_a_shards_exit_status_reflects_only_its_own_gates(demo: GatesProject) -> None:
+    statuses = {}
+    for index in (1, 2, 3):
+        result = demo.run("--gates", f"--gates-shard={index}/3", "--gates-out", f"x{index}")
+        ran = ran_items(demo, f"x{index}")
+        statuses[index] = (result.ret, "manifests/gates.yaml::lint::ruff" in ran)
+    for ret, ran_lint in statuses.values():
+        assert ret == (pytest.ExitCode.TESTS_FAILED if ran_lint else pytest.ExitCode.OK)
+
+
+def test_bazel_environment_selects_the_shard(
+    demo: GatesProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status = demo.root / "shard-status"
+    monkeypatch.setenv("TEST_SHARD_INDEX", "0")
+    monkeypatch.setenv("TEST_TOTAL_SHARDS", "2")
+    monkeypatch.setenv("TEST_SHARD_STATUS_FILE", str(status))
+    demo.run("--gates")
+    assert demo.report()["body"]["selection"]["shard"] == {"index": 1, "total": 2}
+    assert status.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("3", "--gates-shard expects K/N such as 2/4, given: '3'"),
+        ("0/2", "--gates-shard expects 1 <= K <= N, given: '0/2'"),
+        ("3/2", "--gates-shard expects 1 <= K <= N, given: '3/2'"),
+    ],
+)
+def test_a_bad_shard_is_a_usage_error(demo: GatesProject, value: str, message: str) -> None:
+    result = demo.run("--gates", f"--gates-shard={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+
+
+def test_merge_gives_the_same_verdicts_as_one_run_and_verifies(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo.run("--gates", "--gates-out", "whole")
+    outs = run_shards(demo, 3)
+    monkeypatch.chdir(demo.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 1  # NO_GO: lint fails
+    assert "merged: NO_GO: 2 gates did not pass: lint, review" in capsys.readouterr().err
+    assert (
+        demo.verdicts("merged")
+        == demo.verdicts("whole")
+        == {"files": "PASS", "lint": "FAIL", "review": "BLOCKED", "perf": "PASS"}
+    )
+    assert demo.report("merged")["body"]["selection"]["merged_shards"] == 3
+    assert cli(["verify", "merged"]) == 0
+
+
+def test_merge_of_a_passing_run_is_go(demo: GatesProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo.manifest(MANIFEST.replace(", outcome: fail", ""))
+    outs = run_shards(demo, 2)
+    monkeypatch.chdir(demo.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 0
+    assert demo.report("merged")["body"]["decision"] == "GO"
+
+
+def refusal(demo: GatesProject, capsys: pytest.CaptureFixture[str], *folders: str) -> list[str]:
+    assert cli(["merge", *folders, "--out", "refused"]) == 1
+    body = demo.report("refused")["body"]
+    assert body["decision"] == "NO_GO"
+    assert body["reason"].startswith("merge refused: ")
+    capsys.readouterr()
+    return list(body["problems"])
+
+
+def test_merge_refuses_missing_and_repeated_shards(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outs = run_shards(demo, 3)
+    monkeypatch.chdir(demo.root)
+    assert refusal(demo, capsys, outs[0], outs[2]) == ["shard 2/3 is missing"]
+    assert refusal(demo, capsys, outs[0], outs[1], outs[1], outs[2]) == [
+        "shard 2/3 is given 2 times: shard2, shard2"
+    ]
+    demo.run("--gates", "--gates-out", "whole")
+    assert refusal(demo, capsys, "whole") == [
+        "whole: not a shard run (it was run without --gates-shard)"
+    ]
+
+
+def test_merge_refuses_shards_of_different_manifests_or_tampered_outputs(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_shards(demo, 2)[0]
+    shutil.move(demo.root / first, demo.root / "old1")
+    demo.manifest(MANIFEST.replace("expected_duration: 40", "expected_duration: 41"))
+    second = run_shards(demo, 2)[1]
+    monkeypatch.chdir(demo.root)
+    (problem,) = refusal(demo, capsys, "old1", second)
+    assert problem.startswith("the shards ran different manifests: ")
+    report = demo.root / second / "report.json"
+    report.write_text(report.read_text().replace('"INCOMPLETE"', '"GO"'))
+    problems = refusal(demo, capsys, "old1", second)
+    assert any(p.startswith(f"{second}: decision: the report says GO") for p in problems)
+
+
+def test_merge_refuses_shards_that_disagree_on_the_split(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo.run("--gates", "--gates-shard=1/2", "--gates-out", "one")
+    durations = {"version": 1, "items": {"gate_suites/perf/test_perf.py::test_p[0]": [90.0]}}
+    (demo.root / "other.json").write_text(json.dumps(durations))
+    demo.run(
+        "--gates", "--gates-shard=2/2", "--gates-out", "two", "--gates-durations", "other.json"
+    )
+    monkeypatch.chdir(demo.root)
+    problems = refusal(demo, capsys, "one", "two")
+    assert problems
+    assert all(
+        p.startswith("the shards disagree on where ")
+        or "was run by no shard" in p
+        or "was run by two shards" in p
+        for p in problems
+    )
+
+
+def shard_output(index: int, items: list[dict[str, object]], subject: str = "abc") -> ShardOutput:
+    body = {
+        "selection": {"shard": {"index": index, "total": 2}},
+        "manifest": {"path": "m.yaml", "digest": "sha256:1"},
+        "subject": {"commit": subject, "dirty": False},
+    }
+    evidence = {"g": {"body": {"items": items}, "timing": {"items": {}}}}
+    return ShardOutput(Path(f"s{index}"), {"body": body, "run": {}}, evidence)
+
+
+def item(nodeid: str, shard: int | None, outcome: str = "passed") -> dict[str, object]:
+    return {"nodeid": nodeid, "gate": "g", "outcome": outcome, "shard": shard}
+
+
+def test_merged_records_refuse_an_item_run_twice_or_by_nobody() -> None:
+    one = shard_output(1, [item("x", 1), item("y", 2, "not_run"), item("z", None, "not_run")])
+    two = shard_output(2, [item("x", 1, "not_run"), item("z", None, "not_run")])
+    records, problems = merged_records([one, two])
+    assert problems == ["y was run by no shard (assigned to shard 2)"]
+    assert {r.nodeid for r in records} == {"x", "z"}
+    twice = shard_output(2, [item("x", 2)])
+    _, problems = merged_records([one, twice])
+    assert problems[0] == "the shards disagree on where x runs: shards [1, 2]"
+    assert check_shards([one, shard_output(2, [], subject="def")]) == [
+        'the shards ran different subjects: {"commit": "abc", "dirty": false} vs {"commit": "def", "dirty": false}'
+    ]
+
+
+def test_store_durations_records_canonical_ids_and_plan_uses_them(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo.run("--gates", "--gates-store-durations")
+    stored = json.loads((demo.root / "manifests" / "durations.json").read_text())
+    assert stored["version"] == 1
+    assert "gate_suites/perf/test_perf.py::test_p[0]" in stored["items"]
+    assert "manifests/gates.yaml::review::x" not in stored["items"]
+    blocked = [n for n in stored["items"] if n.startswith("gate_suites/review")]
+    assert blocked == []  # blocked items did not run: nothing to learn from them
+    monkeypatch.chdir(demo.root)
+    capsys.readouterr()
+    assert cli(["plan", "--shards", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2 shards, 11 items; predictions from: ")
+    assert out[1] == "shard  items  predicted"
+    assert out[4].startswith("lower bound ")
+    assert "makespan / lower bound = " in out[4]
