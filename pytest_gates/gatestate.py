@@ -18,7 +18,7 @@ from typing import Final
 
 from pytest_gates.atomic import atomic_write
 
-#: Seconds between reads while waiting; the wait itself is bounded by the item's timeout.
+#: Seconds between the first reads while waiting (backing off to a quarter second).
 POLL: Final = 0.02
 
 
@@ -96,7 +96,7 @@ class GateTracker:
 
 def wait_for(path: Path, done: Callable[[GateProgress], bool]) -> GateProgress:
     """Read what the controller published until ``done`` says it is enough, or the controller
-    gave up; pytest-timeout bounds the wait, as it bounds the item."""
+    gave up (it publishes that when xdist stops replacing crashed workers)."""
     delay = POLL
     while True:
         progress = GateProgress.read(path)

@@ -49,6 +49,7 @@ from pytest_gates.subject import Subject, find_subject, isoformat, now
 SESSION_KEY: Final = pytest.StashKey["GatesSession"]()
 GATE_KEY: Final = pytest.StashKey[str]()
 BLOCKED_KEY: Final = pytest.StashKey[tuple[str, ...]]()
+WAIT_FAILED_KEY: Final = pytest.StashKey[str]()
 TIMEOUT_MESSAGE: Final = "from pytest-timeout"
 
 
@@ -297,30 +298,39 @@ class GatesSession:
         if gate_id is None:
             return
         gate = self.loaded.manifest.gate(gate_id)
-        state = getattr(self.config, "workerinput", {}).get("gates_state")
-        if state and gate.needs:
-            self._wait_for_needs(Path(state), gate)
+        if item.stash.get(WAIT_FAILED_KEY, None):
+            raise GatesError(item.stash[WAIT_FAILED_KEY])
         roots = self.live.blockers(gate)
         if roots:
             item.stash[BLOCKED_KEY] = roots
             # A skip marker (not pytest.skip()) so the report points at the item, not at us.
             item.add_marker(pytest.mark.skip(reason=f"blocked by {', '.join(roots)}"))
 
-    def _wait_for_needs(self, state: Path, gate: Gate) -> None:
-        """On an xdist worker: wait until the controller says each need finished (or is
-        certain to be blocked), and learn their failures."""
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        """On an xdist worker, wait for the gates this item's gate needs before anything of the
+        item starts: outside its setup, so the wait does not count against its timeout."""
+        gate_id = item.stash.get(GATE_KEY, None)
+        state = getattr(self.config, "workerinput", {}).get("gates_state")
+        if gate_id is not None and state:
+            gate = self.loaded.manifest.gate(gate_id)
+            if gate.needs and not self._wait_for_needs(Path(state), gate):
+                item.stash[WAIT_FAILED_KEY] = (
+                    f"the gates {', '.join(gate.needs)} that {gate.id} needs cannot finish: "
+                    "xdist gave up on crashed workers"
+                )
+        return (yield)
+
+    def _wait_for_needs(self, state: Path, gate: Gate) -> bool:
+        """Wait until the controller says each need finished (or is certain to be blocked),
+        learning their failures; False when the controller gave up first."""
 
         def done(progress: GateProgress) -> bool:
             self.live.failed |= progress.failed
             self.live.blocked.update(progress.blocked)
             return all(n in progress.finished or self.live.doomed(n) for n in gate.needs)
 
-        progress = wait_for(state, done)
-        if not done(progress):
-            raise GatesError(
-                f"the gates {', '.join(gate.needs)} that {gate.id} needs cannot finish: "
-                "xdist gave up on crashed workers"
-            )
+        return done(wait_for(state, done))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:

@@ -123,3 +123,16 @@ def test_when_xdist_gives_up_on_crashed_workers_nothing_goes_missing(demo: Gates
     outcomes = {i["outcome"] for g in report["body"]["gates"] for i in demo.evidence(g["id"])["body"]["items"]}
     assert "error" in outcomes
     assert demo.verdicts()["files"] == "ERROR"
+
+
+@pytest.mark.slow
+def test_waiting_for_a_need_on_another_worker_does_not_count_against_the_timeout(project: GatesProject) -> None:
+    project.manifest(
+        "version: 1\nproject: demo\ngates:\n"
+        "  - {id: slow, class: structural, checks: [{id: nap, kind: scripted, outcome: sleep, seconds: 2}]}\n"
+        "  - {id: quick, class: semantic, needs: [slow], timeout: 1, suites: [gate_suites/quick]}\n"
+    )
+    project.suite("gate_suites/quick", {"test_quick.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"})
+    result = project.run("--gates", "-n", "2")
+    assert result.ret == pytest.ExitCode.OK
+    assert project.verdicts() == {"slow": "PASS", "quick": "PASS"}
