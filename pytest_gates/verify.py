@@ -11,8 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from pytest_gates.atomic import sha256_file
 from pytest_gates.chain import GateVerdict, decide, fold_gate
+from pytest_gates.documents import EvidenceDocument, ReportDocument
 from pytest_gates.errors import EvidenceError
 from pytest_gates.evidence import body_digest
 from pytest_gates.records import ItemRecord
@@ -28,14 +31,23 @@ def _load_json(path: Path) -> Any:
         raise EvidenceError(f"{path}: unreadable: {exc}") from None
 
 
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"])
+    return f"{where}: {err['msg']}"
+
+
 def verify_outputs(outdir: Path) -> list[str]:
     """Every problem found in ``outdir``; an empty list means the outputs hold together."""
     problems: list[str] = []
     try:
         report = _load_json(outdir / "report.json")
+        ReportDocument.model_validate(report)
     except EvidenceError as exc:
         return [str(exc)]
-    body, run = report.get("body", {}), report.get("run", {})
+    except ValidationError as exc:
+        return [f"{outdir / 'report.json'}: not a pytest-gates report: {_first_error(exc)}"]
+    body, run = report["body"], report["run"]
     order = [gate["id"] for gate in body.get("gates", [])]
     verdicts: dict[str, GateVerdict] = {}
     for gate in body.get("gates", []):
@@ -43,8 +55,14 @@ def verify_outputs(outdir: Path) -> list[str]:
         path = outdir / "evidence" / f"{gate_id}.json"
         try:
             document = _load_json(path)
+            EvidenceDocument.model_validate(document)
         except EvidenceError as exc:
             problems.append(f"gate {gate_id}: {exc}: no evidence, so no verdict")
+            continue
+        except ValidationError as exc:
+            problems.append(
+                f"gate {gate_id}: {path}: not pytest-gates evidence: {_first_error(exc)}"
+            )
             continue
         recorded = run.get("evidence", {}).get(gate_id, {}).get("sha256")
         actual = sha256_file(path)

@@ -8,6 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from pytest_gates.cli import main as cli
@@ -51,6 +52,24 @@ def test_every_output_file_is_written(ran: GatesProject) -> None:
         "report.json",
         "report.md",
         "transitions.jsonl",
+    ]
+
+
+def test_every_output_validates_against_the_committed_schemas(ran: GatesProject) -> None:
+    schemas = Path(__file__).parent.parent / "manifests" / "schema"
+    evidence = jsonschema.Draft202012Validator(
+        json.loads((schemas / "evidence.schema.json").read_text())
+    )
+    report = jsonschema.Draft202012Validator(
+        json.loads((schemas / "report.schema.json").read_text())
+    )
+    assert list(report.iter_errors(ran.report())) == []
+    for gate in ("files", "lint", "size"):
+        assert list(evidence.iter_errors(ran.evidence(gate))) == []
+    broken = ran.report()
+    broken["body"]["decision"] = "MAYBE"
+    assert [e.message for e in report.iter_errors(broken)] == [
+        "'MAYBE' is not one of ['GO', 'GO_WITH_BYPASS', 'NO_GO', 'INCOMPLETE']"
     ]
 
 
@@ -286,3 +305,12 @@ def pytest_gates_register_checks(registry):
     )
     project.run("--gates")
     assert project.report()["body"]["closure"] == {"open_blocking_issues": 3}
+
+
+def test_verify_names_a_report_that_is_not_one(ran: GatesProject, capsys: pytest.CaptureFixture[str]) -> None:
+    path = ran.root / ".gates" / "report.json"
+    report = json.loads(path.read_text())
+    del report["body"]["decision"]
+    path.write_text(json.dumps(report))
+    problems = _verify_problems(ran, capsys)
+    assert problems[0].endswith("report.json: not a pytest-gates report: body.decision: Field required")
