@@ -22,18 +22,18 @@ from pytest_gates import __version__
 from pytest_gates.breadcrumbs import line_of
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
+from pytest_gates.classify import BLOCKED_KEY, classify
 from pytest_gates.durations import DurationStore
-from pytest_gates.errors import CheckFailed, DegradedGateWarning, GatesError, ManifestError
+from pytest_gates.errors import DegradedGateWarning, GatesError, ManifestError
 from pytest_gates.gatestate import GateProgress, GateTracker, wait_for
 from pytest_gates.items import (
-    CHECK_RUN_KEY,
     CheckItem,
     ManifestFile,
-    UnknownCheckKind,
     gate_markers,
     timeout_marker,
 )
-from pytest_gates.manifest import CheckSpec, Gate, LoadedManifest, load_manifest, suite_owner
+from pytest_gates.livechain import LiveChain
+from pytest_gates.manifest import CheckSpec, Gate, load_manifest, suite_owner
 from pytest_gates.outputs import RunOutputs, write_outputs
 from pytest_gates.records import PROPERTY, ItemRecord, PhasePayload, payload_of
 from pytest_gates.rollback import run_rollbacks
@@ -48,53 +48,11 @@ from pytest_gates.subject import Subject, find_subject, isoformat, now
 
 SESSION_KEY: Final = pytest.StashKey["GatesSession"]()
 GATE_KEY: Final = pytest.StashKey[str]()
-BLOCKED_KEY: Final = pytest.StashKey[tuple[str, ...]]()
 WAIT_FAILED_KEY: Final = pytest.StashKey[str]()
-TIMEOUT_MESSAGE: Final = "from pytest-timeout"
 
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
-
-
-class LiveChain:
-    """What this process has seen so far: which gates failed, which were blocked and by whom.
-
-    Used to skip a gate's items when a gate it needs has already failed. Items of one gate and
-    its needs run in dependency order in one process, so local knowledge is enough.
-    """
-
-    def __init__(self, loaded: LoadedManifest) -> None:
-        self.loaded = loaded
-        self.failed: set[str] = set()
-        self.blocked: dict[str, tuple[str, ...]] = {}
-
-    def observe(self, payload: PhasePayload) -> None:
-        if payload.outcome in {"failed", "error"}:
-            self.failed.add(payload.gate)
-        elif payload.outcome == "blocked":
-            self.blocked[payload.gate] = tuple(payload.blocked_by)
-
-    def doomed(self, gate_id: str) -> bool:
-        """The gate failed, or cannot pass because a gate it needs (at any depth) failed."""
-        return gate_id in self.failed or bool(self._roots(gate_id))
-
-    def blockers(self, gate: Gate) -> tuple[str, ...]:
-        return self._roots(gate.id)
-
-    def _roots(self, gate_id: str) -> tuple[str, ...]:
-        """The failed gates at the root of ``gate_id`` being blocked, in gate order; a need that
-        has not reported yet but whose own needs failed counts as blocked already."""
-        roots: set[str] = set()
-        for need in self.loaded.manifest.gate(gate_id).needs:
-            if need in self.failed:
-                roots.add(need)
-            elif need in self.blocked:
-                roots.update(self.blocked[need])
-            else:
-                roots.update(self._roots(need))
-        order = self.loaded.order
-        return tuple(sorted(roots, key=order.index))
 
 
 class GatesSession:
@@ -339,7 +297,7 @@ class GatesSession:
         if gate_id is None:
             return report
         gate = self.loaded.manifest.gate(gate_id)
-        payload = self._classify(item, gate, call, report)
+        payload = classify(self.loaded.manifest, item, gate, call, report)
         if payload.outcome == "degraded":
             # Allowed to fail: reported like an expected failure, so -x, --lf and the exit
             # status treat it as such, while the terminal still shows it.
@@ -347,64 +305,6 @@ class GatesSession:
             report.wasxfail = f"degraded: gate {gate.id} allows failure: {payload.message}"
         report.user_properties.append((PROPERTY, payload.encode()))
         return report
-
-    def _classify(
-        self, item: pytest.Item, gate: Gate, call: pytest.CallInfo[None], report: pytest.TestReport
-    ) -> PhasePayload:
-        check = item.check.id if isinstance(item, CheckItem) else None
-        kind = item.check.kind if isinstance(item, CheckItem) else None
-        payload = PhasePayload(
-            gate=gate.id, check=check, kind=kind, when=report.when, outcome="passed"
-        )
-        if isinstance(item, CheckItem) and report.when == "call":
-            run = item.stash.get(CHECK_RUN_KEY, None)
-            if run is not None:
-                payload.attempts = run.attempts
-                if run.result is not None:
-                    payload.findings = run.result.findings
-                    payload.details = run.result.details
-                    payload.output = run.result.output[-20000:]
-        excinfo = call.excinfo
-        if report.skipped:
-            roots = item.stash.get(BLOCKED_KEY, None)
-            if roots and report.when == "setup":
-                payload.outcome, payload.blocked_by = "blocked", list(roots)
-                payload.message = f"blocked by {', '.join(roots)}"
-            elif hasattr(report, "wasxfail"):
-                payload.outcome, payload.message = "passed", f"xfail: {report.wasxfail}"
-            else:
-                payload.outcome = "skipped"
-                longrepr = report.longrepr
-                reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-                payload.message = reason.removeprefix("Skipped: ")
-        elif report.failed:
-            text = excinfo.exconly() if excinfo is not None else str(report.longrepr)
-            first = text.strip().splitlines()[0] if text.strip() else "failed"
-            if excinfo is not None and TIMEOUT_MESSAGE in text:
-                payload.outcome = "error"
-                payload.message = (
-                    f"timeout: over the {self.loaded.manifest.timeout(gate)}s "
-                    f"gate {gate.id} allows each item"
-                )
-            elif report.when != "call":
-                payload.outcome, payload.message = "error", f"{report.when} error: {first}"
-            elif isinstance(item, CheckItem):
-                if excinfo is not None and isinstance(excinfo.value, CheckFailed):
-                    payload.outcome, payload.message = "failed", excinfo.value.summary
-                elif excinfo is not None and isinstance(
-                    excinfo.value, GatesError | UnknownCheckKind
-                ):
-                    payload.outcome, payload.message = (
-                        "error",
-                        f"check could not run: {excinfo.value}",
-                    )
-                else:
-                    payload.outcome, payload.message = "error", f"check crashed: {first}"
-            else:
-                payload.outcome, payload.message = "failed", first
-            if payload.outcome == "failed" and self.loaded.manifest.tolerates_failure(gate):
-                payload.outcome = "degraded"
-        return payload
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = payload_of(report.user_properties)
