@@ -150,6 +150,23 @@ def _finding_lines(document: Mapping[str, Any]) -> tuple[list[str], int]:
     return lines[:FINDINGS_SHOWN], max(0, len(lines) - FINDINGS_SHOWN)
 
 
+def _check_lines(body: Mapping[str, Any], evidence: Mapping[str, WrittenEvidence]) -> list[str]:
+    """One row per check that ran: what its last attempt said (coverage total, exit code...)."""
+    rows = []
+    for gate in body["gates"]:
+        for item in evidence[gate["id"]].document["body"]["items"]:
+            if item["check"] is None or not item["attempts"]:
+                continue
+            attempts = item["attempts"]
+            outcome = item["outcome"] + (
+                f" after {len(attempts)} attempts" if len(attempts) > 1 else ""
+            )
+            rows.append(
+                f"| `{gate['id']}` | `{item['check']}` | {outcome} | {_md(attempts[-1]['summary'])} |"
+            )
+    return rows
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -175,6 +192,16 @@ def render_markdown(report: Mapping[str, Any], evidence: Mapping[str, WrittenEvi
             f"| `{gate['id']}` | {gate['class']} | {level} | **{verdict}** | {_items_cell(gate)} | "
             f"{_findings_cell(gate)} | {_md(gate['reason'])} |"
         )
+    checks = _check_lines(body, evidence)
+    if checks:
+        out += [
+            "",
+            "## Checks",
+            "",
+            "| Gate | Check | Outcome | Summary |",
+            "| --- | --- | --- | --- |",
+        ]
+        out += checks
     detail = []
     for gate in body["gates"]:
         lines, more = _finding_lines(evidence[gate["id"]].document)
