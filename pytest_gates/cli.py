@@ -8,20 +8,32 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_gates import __version__, cli_shards
+from pytest_gates import __version__, cli_shards, generate_cli, source_schema
 from pytest_gates.atomic import atomic_write
 from pytest_gates.checks.builtin import BUILTIN_KINDS
+from pytest_gates.documents import Document, EvidenceDocument, ReportDocument, output_schema
 from pytest_gates.errors import ManifestError
 from pytest_gates.manifest import load_manifest
+from pytest_gates.projection import sync as projection_sync
 from pytest_gates.schema import dumps, manifest_schema
 from pytest_gates.verify import verify_outputs
 
 DEFAULT_MANIFEST = "manifests/gates.yaml"
 DEFAULT_SCHEMA = "manifests/schema/manifest.schema.json"
+OUTPUT_DOCUMENTS: dict[str, type[Document]] = {
+    "evidence": EvidenceDocument,
+    "report": ReportDocument,
+}
 
 
 def _schema(args: argparse.Namespace) -> int:
-    text = dumps(manifest_schema(BUILTIN_KINDS))
+    if args.name == "sources":
+        return source_schema.schema_command(args, BUILTIN_KINDS)
+    if args.name in OUTPUT_DOCUMENTS:
+        model = OUTPUT_DOCUMENTS[args.name]
+        text = dumps(output_schema(model, f"pytest-gates {args.name}"))
+    else:
+        text = dumps(manifest_schema(BUILTIN_KINDS))
     if args.check:
         target = Path(args.check)
         current = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -37,7 +49,7 @@ def _schema(args: argparse.Namespace) -> int:
             )
         )
         print(
-            f"\n{target} is stale; regenerate it with: pytest-gates schema manifest --output {target}"
+            f"\n{target} is stale; regenerate it with: pytest-gates schema {args.name} --output {target}"
         )
         return 1
     if args.output:
@@ -83,11 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser(
         "schema", help="print (or check) a JSON Schema generated from the models"
     )
-    schema.add_argument("name", choices=["manifest"])
+    schema.add_argument("name", choices=["manifest", "sources", "evidence", "report"])
     group = schema.add_mutually_exclusive_group()
-    group.add_argument("--output", metavar="FILE", help="write the schema to FILE")
     group.add_argument(
-        "--check", metavar="FILE", help="exit 1 when FILE differs from the generated schema"
+        "--output", metavar="FILE", help="write the schema to FILE (sources: a folder)"
+    )
+    group.add_argument(
+        "--check",
+        metavar="FILE",
+        help="exit 1 when FILE (sources: a folder) differs from the generated schema",
     )
     schema.set_defaults(func=_schema)
 
@@ -101,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("dir", nargs="?", default=".gates")
     verify.set_defaults(func=_verify)
     cli_shards.register(sub)
+    projection_sync.register(sub)
+    generate_cli.register(sub)
     return parser
 
 

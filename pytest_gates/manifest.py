@@ -22,6 +22,7 @@ from pytest_gates.breadcrumbs import (
     line_of,
 )
 from pytest_gates.errors import ManifestError
+from pytest_gates.projection.policy import POLICY_KEYS, ProjectionPolicy
 
 MANIFEST_VERSION: Final = 1
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]*$"
@@ -134,6 +135,8 @@ class Manifest(StrictModel):
     generated: Generated | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     gates: list[Gate] = Field(min_length=1)
+    #: How ``pytest-gates sync`` projects the gates into CI files, and what may be kept by hand.
+    projection: ProjectionPolicy = Field(default_factory=ProjectionPolicy)
 
     def gate(self, gate_id: str) -> Gate:
         for gate in self.gates:
@@ -162,6 +165,7 @@ ALLOWED_KEYS: Final[dict[tuple[int | str, ...], Iterable[str]]] = {
     ("gates", "*"): [f.alias or name for name, f in Gate.model_fields.items()],
     ("gates", "*", "retry"): Retry.model_fields.keys(),
     ("gates", "*", "rollback"): Rollback.model_fields.keys(),
+    **POLICY_KEYS,
 }
 
 

@@ -28,7 +28,9 @@ def manifest_schema(kinds: Iterable[CheckKind[Any]]) -> dict[str, Any]:
     for kind in sorted(kinds, key=lambda k: k.name):
         params = copy.deepcopy(kind.params.model_json_schema(by_alias=True, mode="validation"))
         for name, definition in params.pop("$defs", {}).items():
-            defs.setdefault(f"{kind.name}.{name}", definition)
+            # A nested model's own references point into the kind's definitions too.
+            text = json.dumps(definition).replace('"#/$defs/', f'"#/$defs/{kind.name}.')
+            defs.setdefault(f"{kind.name}.{name}", json.loads(text))
         params_text = json.dumps(params).replace('"#/$defs/', f'"#/$defs/{kind.name}.')
         params = json.loads(params_text)
         properties = {

@@ -105,7 +105,7 @@ def test_an_unknown_check_kind_is_error_naming_the_known_kinds(project: GatesPro
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*unknown check kind 'telepathy' (known kinds: command, coverage, file_size, files, schema, scripted, scripted_once)*"
+            "*unknown check kind 'telepathy' (known kinds: artifacts, command, coverage, differential, file_size, files, ledger, manifest_fresh, obligations, release_report, schema, scripted, scripted_once, sync)*"
         ]
     )
     assert project.verdicts() == {"odd": "ERROR"}

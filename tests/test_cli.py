@@ -24,6 +24,12 @@ def test_the_committed_manifest_schema_is_current() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["evidence", "report"])
+def test_the_committed_output_schemas_are_current(name: str) -> None:
+    committed = ROOT / "manifests" / "schema" / f"{name}.schema.json"
+    assert main(["schema", name, "--check", str(committed)]) == 0
+
+
 def test_schema_check_passes_on_the_committed_copy_and_fails_with_a_diff_when_stale(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

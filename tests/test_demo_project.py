@@ -132,25 +132,46 @@ FAILING = Path(__file__).parent.parent / "fixtures" / "failing"
 
 @pytest.mark.slow
 def test_the_failing_sample_fails_every_way_and_each_is_named(project: GatesProject) -> None:
-    shutil.copytree(FAILING, project.root, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", ".gates"))
+    shutil.copytree(
+        FAILING,
+        project.root,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".gates"),
+    )
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert project.verdicts() == {
-        "author.files": "FAIL", "qa.lint": "BLOCKED", "data.schema": "FAIL", "qa.size": "DEGRADED",
-        "tool.missing": "ERROR", "perf.budget": "ERROR", "plugin.kind": "ERROR", "review.suite": "FAIL",
+        "author.files": "FAIL",
+        "qa.lint": "BLOCKED",
+        "data.schema": "FAIL",
+        "qa.size": "DEGRADED",
+        "tool.missing": "ERROR",
+        "perf.budget": "ERROR",
+        "plugin.kind": "ERROR",
+        "review.suite": "FAIL",
     }
     assert project.report()["body"]["decision"] == "NO_GO"
     syntax = finding(project, "author.files")
     assert (syntax["rule"], syntax["location"]["path"], syntax["location"]["line"]) == (
-        "files.parse", "src/app/broken.py", 1
+        "files.parse",
+        "src/app/broken.py",
+        1,
     )
     schema = finding(project, "data.schema")
     assert (schema["rule"], schema["location"]["pointer"], schema["location"]["line"]) == (
-        "schema.minimum", "/retries", 3
+        "schema.minimum",
+        "/retries",
+        3,
     )
-    messages = {g: project.evidence(g)["body"]["items"][0]["message"] for g in ("tool.missing", "perf.budget", "plugin.kind")}
-    assert messages["tool.missing"].startswith("check could not run: command not found: 'no-such-tool-for-pytest-gates'")
+    messages = {
+        g: project.evidence(g)["body"]["items"][0]["message"]
+        for g in ("tool.missing", "perf.budget", "plugin.kind")
+    }
+    assert messages["tool.missing"].startswith(
+        "check could not run: command not found: 'no-such-tool-for-pytest-gates'"
+    )
     assert messages["perf.budget"] == "timeout: over the 1.0s gate perf.budget allows each item"
-    assert messages["plugin.kind"].startswith("check could not run: unknown check kind 'not_installed_anywhere'")
+    assert messages["plugin.kind"].startswith(
+        "check could not run: unknown check kind 'not_installed_anywhere'"
+    )
     assert project.evidence("qa.lint")["body"]["reason"] == "blocked by author.files"

@@ -307,10 +307,14 @@ def pytest_gates_register_checks(registry):
     assert project.report()["body"]["closure"] == {"open_blocking_issues": 3}
 
 
-def test_verify_names_a_report_that_is_not_one(ran: GatesProject, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_names_a_report_that_is_not_one(
+    ran: GatesProject, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = ran.root / ".gates" / "report.json"
     report = json.loads(path.read_text())
     del report["body"]["decision"]
     path.write_text(json.dumps(report))
     problems = _verify_problems(ran, capsys)
-    assert problems[0].endswith("report.json: not a pytest-gates report: body.decision: Field required")
+    assert problems[0].endswith(
+        "report.json: not a pytest-gates report: body.decision: Field required"
+    )

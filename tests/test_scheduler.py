@@ -21,7 +21,16 @@ gates:
   - {id: lint, class: structural, needs: [files], checks: [{id: ruff, kind: k}, {id: fmt, kind: k}]}
   - {id: perf, class: benchmark, checks: [{id: p1, kind: k}, {id: p2, kind: k}, {id: p3, kind: k}, {id: p4, kind: k}]}
 """
-DURATIONS = {"a": 1.0, "b": 1.0, "ruff": 2.0, "fmt": 1.0, "p1": 8.0, "p2": 3.0, "p3": 3.0, "p4": 1.0}
+DURATIONS = {
+    "a": 1.0,
+    "b": 1.0,
+    "ruff": 2.0,
+    "fmt": 1.0,
+    "p1": 8.0,
+    "p2": 3.0,
+    "p3": 3.0,
+    "p4": 1.0,
+}
 
 
 @dataclass
@@ -59,7 +68,9 @@ class FakeSession:
 
     def predict(self, nodeids: list[str]) -> dict[str, float]:
         store = DurationStore({n: [DURATIONS[n.split("::")[2]]] for n in nodeids})
-        planned = plan_shards(self.loaded.manifest, {n: self.gate_of_nodeid(n) for n in nodeids}, store, 1)
+        planned = plan_shards(
+            self.loaded.manifest, {n: self.gate_of_nodeid(n) for n in nodeids}, store, 1
+        )
         return {n: p.seconds for n, p in planned.predictions.items()}
 
     def expect_items(self, nodeids: list[str]) -> None:
@@ -77,7 +88,9 @@ def collection(loaded: LoadedManifest) -> list[str]:
     return [f"m.yaml::{g.id}::{c.id}" for g in loaded.gates_in_order() for c in g.checks]
 
 
-def start(loaded: LoadedManifest, workers: int, pytester: pytest.Pytester) -> tuple[GateScheduling, list[FakeNode]]:
+def start(
+    loaded: LoadedManifest, workers: int, pytester: pytest.Pytester
+) -> tuple[GateScheduling, list[FakeNode]]:
     config = pytester.parseconfig("--tx", f"{workers}*popen")
     sched = GateScheduling(config, None, FakeSession(loaded))  # type: ignore[arg-type]
     nodes = [FakeNode(FakeGateway(f"gw{i}")) for i in reversed(range(workers))]
@@ -104,7 +117,9 @@ def run_to_end(sched: GateScheduling, nodes: list[FakeNode]) -> dict[str, list[s
     return done
 
 
-def test_each_worker_gets_a_balanced_deterministic_share_longest_first(loaded: LoadedManifest, pytester: pytest.Pytester) -> None:
+def test_each_worker_gets_a_balanced_deterministic_share_longest_first(
+    loaded: LoadedManifest, pytester: pytest.Pytester
+) -> None:
     sched, nodes = start(loaded, 2, pytester)
     shares = [sorted(sched.collection[i].split("::")[2] for i in share) for share in sched.planned]  # type: ignore[index]
     loads = [sum(DURATIONS[name] for name in share) for share in shares]
@@ -116,7 +131,9 @@ def test_each_worker_gets_a_balanced_deterministic_share_longest_first(loaded: L
     assert all(node.shutting_down for node in nodes)
 
 
-def test_a_gate_is_sent_only_after_every_item_of_its_needs(loaded: LoadedManifest, pytester: pytest.Pytester) -> None:
+def test_a_gate_is_sent_only_after_every_item_of_its_needs(
+    loaded: LoadedManifest, pytester: pytest.Pytester
+) -> None:
     SENDS.clear()
     sched, nodes = start(loaded, 2, pytester)
     assert sched.collection is not None
@@ -132,7 +149,9 @@ def test_a_gate_is_sent_only_after_every_item_of_its_needs(loaded: LoadedManifes
     assert lint_first > order.index("b")
 
 
-def test_a_crashed_workers_rest_goes_to_its_replacement(loaded: LoadedManifest, pytester: pytest.Pytester) -> None:
+def test_a_crashed_workers_rest_goes_to_its_replacement(
+    loaded: LoadedManifest, pytester: pytest.Pytester
+) -> None:
     sched, nodes = start(loaded, 2, pytester)
     victim = nodes[0]
     assert sched.collection is not None

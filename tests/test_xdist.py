@@ -99,7 +99,9 @@ gates:
 
 
 @pytest.mark.slow
-def test_a_need_that_fails_on_one_worker_blocks_its_dependents_on_the_other(project: GatesProject) -> None:
+def test_a_need_that_fails_on_one_worker_blocks_its_dependents_on_the_other(
+    project: GatesProject,
+) -> None:
     project.manifest(CROSS)
     tests = "".join(f"def test_{i}():\n    open('ran-{i}', 'w').close()\n\n" for i in range(6))
     project.suite("gate_suites/later", {"test_later.py": tests})
@@ -114,25 +116,36 @@ def test_a_need_that_fails_on_one_worker_blocks_its_dependents_on_the_other(proj
 
 @pytest.mark.slow
 def test_when_xdist_gives_up_on_crashed_workers_nothing_goes_missing(demo: GatesProject) -> None:
-    demo.manifest(MANIFEST.replace("{id: a, kind: scripted}", "{id: a, kind: scripted, outcome: exit}"))
+    demo.manifest(
+        MANIFEST.replace("{id: a, kind: scripted}", "{id: a, kind: scripted, outcome: exit}")
+    )
     result = demo.run("--gates", "-n", "2", "--max-worker-restart=0")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     report = demo.report()
     assert report["body"]["decision"] == "NO_GO"
     assert sum(sum(g["items"].values()) for g in report["body"]["gates"]) == 11
-    outcomes = {i["outcome"] for g in report["body"]["gates"] for i in demo.evidence(g["id"])["body"]["items"]}
+    outcomes = {
+        i["outcome"]
+        for g in report["body"]["gates"]
+        for i in demo.evidence(g["id"])["body"]["items"]
+    }
     assert "error" in outcomes
     assert demo.verdicts()["files"] == "ERROR"
 
 
 @pytest.mark.slow
-def test_waiting_for_a_need_on_another_worker_does_not_count_against_the_timeout(project: GatesProject) -> None:
+def test_waiting_for_a_need_on_another_worker_does_not_count_against_the_timeout(
+    project: GatesProject,
+) -> None:
     project.manifest(
         "version: 1\nproject: demo\ngates:\n"
         "  - {id: slow, class: structural, checks: [{id: nap, kind: scripted, outcome: sleep, seconds: 2}]}\n"
         "  - {id: quick, class: semantic, needs: [slow], timeout: 1, suites: [gate_suites/quick]}\n"
     )
-    project.suite("gate_suites/quick", {"test_quick.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"})
+    project.suite(
+        "gate_suites/quick",
+        {"test_quick.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n"},
+    )
     result = project.run("--gates", "-n", "2")
     assert result.ret == pytest.ExitCode.OK
     assert project.verdicts() == {"slow": "PASS", "quick": "PASS"}

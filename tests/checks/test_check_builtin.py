@@ -9,8 +9,21 @@ from pytest_gates.checks.builtin import BUILTIN_KINDS, pytest_gates_register_che
 def test_every_builtin_kind_is_registered() -> None:
     registry = CheckRegistry()
     pytest_gates_register_checks(registry)
-    assert registry.names() == ["command", "coverage", "file_size", "files", "schema"]
-    assert len(BUILTIN_KINDS) == 5
+    assert registry.names() == [
+        "artifacts",
+        "command",
+        "coverage",
+        "differential",
+        "file_size",
+        "files",
+        "ledger",
+        "manifest_fresh",
+        "obligations",
+        "release_report",
+        "schema",
+        "sync",
+    ]
+    assert len(BUILTIN_KINDS) == 12
 
 
 def test_idempotence_and_descriptions() -> None:
@@ -21,6 +34,13 @@ def test_idempotence_and_descriptions() -> None:
         "schema": True,
         "file_size": True,
         "coverage": False,
+        "manifest_fresh": True,
+        "ledger": True,
+        "obligations": False,
+        "artifacts": True,
+        "release_report": True,
+        "differential": False,
+        "sync": True,
     }
     assert all(kind.description for kind in BUILTIN_KINDS)
 
@@ -29,7 +49,7 @@ def test_registering_twice_is_harmless_but_a_clash_is_not() -> None:
     registry = CheckRegistry()
     pytest_gates_register_checks(registry)
     pytest_gates_register_checks(registry)
-    assert len(registry) == 5
+    assert len(registry) == len(BUILTIN_KINDS)
     clash = BUILTIN_KINDS[0].__class__(
         name="command", params=BUILTIN_KINDS[0].params, run=BUILTIN_KINDS[0].run
     )

@@ -1,0 +1,214 @@
+"""The ``ledger`` kind: issue status and dependency checks (required gate family 1).
+
+Every issue that blocks the release is closed; every dependency and milestone an issue names
+exists; no closed issue depends on an open one; the dependencies form no cycle. The structural
+rules are shared with ``pytest-gates generate``, which refuses a ledger that breaks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pytest_gates.breadcrumbs import breadcrumb, line_of
+from pytest_gates.checks._paths import RelPath, plural
+from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
+from pytest_gates.checks.schema import json_pointer
+from pytest_gates.findings import Finding, Location, sorted_findings
+from pytest_gates.sources import Issue, Ledger, ReleaseName
+from pytest_gates.sourceset import load_for_check
+
+#: Ids listed in an "expected one of" message before it is cut short.
+KNOWN_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, at a path inside the ledger document."""
+
+    rule: str
+    where: tuple[int | str, ...]
+    message: str
+    fix_hint: str | None = None
+
+
+def known_ids(ids: Iterable[str]) -> str:
+    """``(a, b, c)`` for an "expected one of" message; long lists are cut short."""
+    names = list(ids)
+    shown = ", ".join(names[:KNOWN_SHOWN]) + (", ..." if len(names) > KNOWN_SHOWN else "")
+    return f"({shown or 'none'})"
+
+
+def _duplicates(kind: str, section: str, ids: Sequence[str]) -> list[Violation]:
+    first: dict[str, int] = {}
+    found = []
+    for index, ident in enumerate(ids):
+        if ident in first:
+            found.append(
+                Violation(
+                    f"ledger.duplicate_{kind}",
+                    (section, index, "id"),
+                    f"duplicate {kind} id '{ident}' (first defined at {section}[{first[ident]}])",
+                )
+            )
+        first.setdefault(ident, index)
+    return found
+
+
+def find_cycles(issues: Sequence[Issue]) -> list[list[str]]:
+    """Each dependency cycle once, closed (``[a, b, a]``), found in ledger order."""
+    edges = {issue.id: issue.depends_on for issue in reversed(issues)}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    seen: set[tuple[str, ...]] = set()
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                cycle = [*stack[stack.index(nxt) :], nxt]
+                key = tuple(sorted(set(cycle)))
+                if key not in seen:
+                    seen.add(key)
+                    cycles.append(cycle)
+            elif nxt not in state and nxt in edges:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for issue in issues:
+        if issue.id not in state:
+            visit(issue.id)
+    return cycles
+
+
+def structure_violations(ledger: Ledger) -> list[Violation]:
+    """Duplicate ids, unknown milestones and dependencies, cycles: what no status can fix."""
+    found = _duplicates("milestone", "milestones", [m.id for m in ledger.milestones])
+    found += _duplicates("issue", "issues", [i.id for i in ledger.issues])
+    milestones = [m.id for m in ledger.milestones]
+    issues: dict[str, int] = {}
+    for index, issue in enumerate(ledger.issues):
+        issues.setdefault(issue.id, index)
+    for index, issue in enumerate(ledger.issues):
+        if issue.milestone is not None and issue.milestone not in milestones:
+            found.append(
+                Violation(
+                    "ledger.unknown_milestone",
+                    ("issues", index, "milestone"),
+                    f"expected the id of a milestone in this ledger {known_ids(milestones)}, "
+                    f"found '{issue.milestone}'",
+                )
+            )
+        for dep_index, dep in enumerate(issue.depends_on):
+            if dep not in issues:
+                found.append(
+                    Violation(
+                        "ledger.unknown_dependency",
+                        ("issues", index, "depends_on", dep_index),
+                        f"expected the id of an issue in this ledger {known_ids(issues)}, "
+                        f"found '{dep}'",
+                    )
+                )
+    for cycle in find_cycles(ledger.issues):
+        index = issues[cycle[0]]
+        dep_index = ledger.issues[index].depends_on.index(cycle[1])
+        found.append(
+            Violation(
+                "ledger.cycle",
+                ("issues", index, "depends_on", dep_index),
+                f"dependency cycle: {' -> '.join(cycle)}",
+                "remove one of the dependencies in the cycle",
+            )
+        )
+    return found
+
+
+def blocks(issue: Issue, ledger: Ledger, release: str | None) -> bool:
+    """The issue blocks ``release``: it says so, and its milestone (if any) is of that release."""
+    if not issue.blocks_release:
+        return False
+    if release is None or issue.milestone is None:
+        return True
+    milestone = next((m for m in ledger.milestones if m.id == issue.milestone), None)
+    return milestone is None or milestone.release == release
+
+
+def status_violations(ledger: Ledger, release: str | None) -> list[Violation]:
+    """Open issues that block the release, and closed issues that depend on open ones."""
+    by_id = {issue.id: issue for issue in reversed(ledger.issues)}
+    what = f"release {release}" if release is not None else "the release"
+    found = []
+    for index, issue in enumerate(ledger.issues):
+        if issue.status != "closed" and blocks(issue, ledger, release):
+            found.append(
+                Violation(
+                    "ledger.open_blocker",
+                    ("issues", index, "status"),
+                    f"issue '{issue.id}' blocks {what} and is {issue.status}; expected closed",
+                    "close the issue, or move it to a later milestone",
+                )
+            )
+        if issue.status != "closed":
+            continue
+        for dep_index, dep in enumerate(issue.depends_on):
+            other = by_id.get(dep)
+            if other is not None and other.status != "closed":
+                found.append(
+                    Violation(
+                        "ledger.closed_depends_on_open",
+                        ("issues", index, "depends_on", dep_index),
+                        f"issue '{issue.id}' is closed but depends on issue '{dep}', "
+                        f"which is {other.status}",
+                        f"reopen issue '{issue.id}', or close issue '{dep}' first",
+                    )
+                )
+    return found
+
+
+class LedgerParams(CheckParams):
+    """Parameters of ``ledger``."""
+
+    #: The issue and milestone ledger, relative to the rootdir.
+    ledger: RelPath
+    #: The release gated; without it every blocking issue counts.
+    release: ReleaseName | None = None
+
+
+@check_kind("ledger", params=LedgerParams, idempotent=True)
+def ledger(params: LedgerParams, ctx: CheckContext) -> CheckResult:
+    """Blocking issues are closed; dependencies exist, hold and form no cycle."""
+    source = load_for_check(ctx.rootdir, params.ledger, Ledger, "ledger")
+    model = source.model
+    violations = structure_violations(model) + status_violations(model, params.release)
+    doc = source.document
+    findings = [
+        Finding(
+            rule=v.rule,
+            location=Location(
+                path=source.display,
+                line=line_of(doc.root, list(v.where)),
+                pointer=json_pointer(v.where),
+            ),
+            message=f"{breadcrumb(doc.data, list(v.where))}: {v.message}",
+            fix_hint=v.fix_hint,
+        )
+        for v in violations
+    ]
+    open_blockers = sum(v.rule == "ledger.open_blocker" for v in violations)
+    what = f"release {params.release}" if params.release is not None else "the release"
+    summary = f"{plural(len(model.issues), 'issue')}; {plural(open_blockers, 'open issue')} blocking {what}"
+    if findings:
+        summary += f"; {plural(len(findings), 'violation')}"
+    return CheckResult(
+        passed=not findings,
+        summary=summary,
+        findings=sorted_findings(findings),
+        details={
+            "issues": len(model.issues),
+            "release": params.release,
+            "closure": {"open_blocking_issues": open_blockers},
+        },
+    )
