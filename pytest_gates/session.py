@@ -69,10 +69,10 @@ class GatesSession:
         except ManifestError as exc:
             raise pytest.UsageError(f"invalid gate manifest\n{exc}") from None
         self.registry = CheckRegistry()
-        from pytest_gates.checks import builtin
+        from pytest_gates.checks import lazy
 
-        if not config.pluginmanager.is_registered(builtin):
-            config.pluginmanager.register(builtin, "gates-builtin-checks")
+        if not config.pluginmanager.is_registered(lazy):
+            config.pluginmanager.register(lazy, "gates-builtin-checks")
         try:
             config.hook.pytest_gates_register_checks(registry=self.registry)
         except DuplicateCheckKind as exc:

@@ -19,9 +19,10 @@ plugin kinds are registered the same way, through the ``pytest_gates_register_ch
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, final
@@ -135,24 +136,42 @@ class DuplicateCheckKind(Exception):
 
 
 class CheckRegistry:
-    """The kinds available in this session, by name."""
+    """The kinds available in this session, by name; a kind may be registered by its import
+    path (``module:attribute``) and is then imported when first asked for."""
 
     def __init__(self) -> None:
         self._kinds: dict[str, CheckKind[Any]] = {}
+        self._lazy: dict[str, str] = {}
 
     def register(self, kind: CheckKind[Any]) -> None:
-        if kind.name in self._kinds and self._kinds[kind.name] is not kind:
+        if (
+            kind.name in self._kinds and self._kinds[kind.name] is not kind
+        ) or kind.name in self._lazy:
             raise DuplicateCheckKind(kind.name)
         self._kinds[kind.name] = kind
 
+    def register_lazy(self, name: str, target: str) -> None:
+        if name in self._kinds or (name in self._lazy and self._lazy[name] != target):
+            raise DuplicateCheckKind(name)
+        self._lazy[name] = target
+
     def get(self, name: str) -> CheckKind[Any] | None:
+        if name in self._lazy:
+            module, _, attribute = self._lazy.pop(name).partition(":")
+            kind = getattr(importlib.import_module(module), attribute)
+            if not isinstance(kind, CheckKind) or kind.name != name:
+                raise TypeError(f"{module}:{attribute} is not the check kind '{name}'")
+            self._kinds[name] = kind
         return self._kinds.get(name)
 
     def names(self) -> list[str]:
-        return sorted(self._kinds)
+        return sorted({*self._kinds, *self._lazy})
 
-    def __iter__(self) -> Any:
-        return iter(self._kinds[name] for name in self.names())
+    def __iter__(self) -> Iterator[CheckKind[Any]]:
+        for name in self.names():
+            kind = self.get(name)
+            assert kind is not None
+            yield kind
 
     def __len__(self) -> int:
-        return len(self._kinds)
+        return len(self.names())

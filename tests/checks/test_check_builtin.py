@@ -55,3 +55,35 @@ def test_registering_twice_is_harmless_but_a_clash_is_not() -> None:
     )
     with pytest.raises(DuplicateCheckKind):
         registry.register(clash)
+
+
+def test_the_lazy_registration_names_exactly_the_built_in_kinds() -> None:
+    from pytest_gates.checks.lazy import BUILTIN_KIND_TARGETS
+    from pytest_gates.checks.lazy import pytest_gates_register_checks as register_lazily
+
+    registry = CheckRegistry()
+    register_lazily(registry)
+    assert registry.names() == sorted(kind.name for kind in BUILTIN_KINDS)
+    assert {name: registry.get(name) for name in BUILTIN_KIND_TARGETS} == {
+        k.name: k for k in BUILTIN_KINDS
+    }
+
+
+def test_a_kind_registered_by_name_is_imported_only_when_asked_for() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pytest_gates.checks.api import CheckRegistry\n"
+        "from pytest_gates.checks.lazy import pytest_gates_register_checks\n"
+        "registry = CheckRegistry()\n"
+        "pytest_gates_register_checks(registry)\n"
+        "before = 'pytest_gates.checks.coverage' in sys.modules\n"
+        "registry.get('coverage')\n"
+        "print(before, 'pytest_gates.checks.coverage' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "True"]
