@@ -2,36 +2,73 @@
 
 A generated manifest of gates runs under ``pytest --gates``; each gate's verdict is folded from its
 items, and the session writes evidence, a hash-chained transition log and a go/no-go report.
+
+The public names below are imported on first use: every pytest run imports this package (through
+the plugin's entry point), and only a ``--gates`` run needs the models behind them.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("pytest-gates")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-from pytest_gates.checks.api import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckRegistry,
-    CheckResult,
-    check_kind,
-)
-from pytest_gates.errors import (
-    CheckError,
-    CheckFailed,
-    DegradedGateWarning,
-    EvidenceError,
-    GatesError,
-    GatesWarning,
-    ManifestError,
-)
-from pytest_gates.findings import Finding, Location
-from pytest_gates.manifest import Gate, Manifest, load_manifest
+if TYPE_CHECKING:
+    from pytest_gates.checks.api import (
+        CheckContext,
+        CheckKind,
+        CheckParams,
+        CheckRegistry,
+        CheckResult,
+        check_kind,
+    )
+    from pytest_gates.errors import (
+        CheckError,
+        CheckFailed,
+        DegradedGateWarning,
+        EvidenceError,
+        GatesError,
+        GatesWarning,
+        ManifestError,
+    )
+    from pytest_gates.findings import Finding, Location
+    from pytest_gates.manifest import Gate, Manifest, load_manifest
+
+#: public name -> the module that defines it.
+_HOMES = {
+    "CheckContext": "pytest_gates.checks.api",
+    "CheckKind": "pytest_gates.checks.api",
+    "CheckParams": "pytest_gates.checks.api",
+    "CheckRegistry": "pytest_gates.checks.api",
+    "CheckResult": "pytest_gates.checks.api",
+    "check_kind": "pytest_gates.checks.api",
+    "CheckError": "pytest_gates.errors",
+    "CheckFailed": "pytest_gates.errors",
+    "DegradedGateWarning": "pytest_gates.errors",
+    "EvidenceError": "pytest_gates.errors",
+    "GatesError": "pytest_gates.errors",
+    "GatesWarning": "pytest_gates.errors",
+    "ManifestError": "pytest_gates.errors",
+    "Finding": "pytest_gates.findings",
+    "Location": "pytest_gates.findings",
+    "Gate": "pytest_gates.manifest",
+    "Manifest": "pytest_gates.manifest",
+    "load_manifest": "pytest_gates.manifest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pytest_gates' has no attribute {name!r}")
+
 
 __all__ = [
     "CheckContext",

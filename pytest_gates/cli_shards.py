@@ -20,7 +20,7 @@ class _PlanCapture:
         self.plan: ShardPlan | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from pytest_gates.session import SESSION_KEY
+        from pytest_gates.plugin_env import SESSION_KEY
 
         gates = session.config.stash.get(SESSION_KEY, None)
         self.plan = gates.shard_plan if gates is not None else None

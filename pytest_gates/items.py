@@ -195,6 +195,6 @@ def iter_check_items(items: Iterable[pytest.Item]) -> Iterator[CheckItem]:
 
 
 def _session(config: pytest.Config) -> GatesSession:
-    from pytest_gates.session import SESSION_KEY
+    from pytest_gates.plugin_env import SESSION_KEY
 
     return config.stash[SESSION_KEY]

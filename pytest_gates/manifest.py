@@ -22,11 +22,11 @@ from pytest_gates.breadcrumbs import (
     line_of,
 )
 from pytest_gates.errors import ManifestError
+from pytest_gates.plugin_env import GATE_CLASSES as GATE_CLASSES
 from pytest_gates.projection.policy import POLICY_KEYS, ProjectionPolicy
 
 MANIFEST_VERSION: Final = 1
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]*$"
-GATE_CLASSES: Final = ("structural", "semantic", "differential", "benchmark", "freshness")
 
 GateId = Annotated[str, Field(pattern=ID_PATTERN, max_length=100)]
 GateClass = Literal["structural", "semantic", "differential", "benchmark", "freshness"]

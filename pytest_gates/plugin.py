@@ -11,11 +11,8 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-import yaml
 
-from pytest_gates.manifest import GATE_CLASSES
-from pytest_gates.plugin_env import NESTED_ENV
-from pytest_gates.session import SESSION_KEY, GatesSession
+from pytest_gates.plugin_env import GATE_CLASSES, NESTED_ENV, SESSION_KEY
 
 GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
 MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"
@@ -79,6 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not gates_enabled(config):
         return
+    from pytest_gates.session import GatesSession
+
     session = GatesSession(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gates-session")
@@ -120,6 +119,10 @@ def _suites_leniently(config: pytest.Config) -> tuple[Path, ...]:
         path = (config.inipath.parent if config.inipath else config.rootpath) / str(value)
     else:
         path = config.rootpath / "manifests" / "gates.yaml"
+    if not path.is_file():
+        return ()
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

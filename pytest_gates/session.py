@@ -35,6 +35,7 @@ from pytest_gates.items import (
 from pytest_gates.livechain import LiveChain
 from pytest_gates.manifest import CheckSpec, Gate, load_manifest, suite_owner
 from pytest_gates.outputs import RunOutputs, write_outputs
+from pytest_gates.plugin_env import SESSION_KEY as SESSION_KEY
 from pytest_gates.records import PROPERTY, ItemRecord, PhasePayload, payload_of
 from pytest_gates.rollback import run_rollbacks
 from pytest_gates.sharding import (
@@ -46,7 +47,6 @@ from pytest_gates.sharding import (
 )
 from pytest_gates.subject import Subject, find_subject, isoformat, now
 
-SESSION_KEY: Final = pytest.StashKey["GatesSession"]()
 GATE_KEY: Final = pytest.StashKey[str]()
 WAIT_FAILED_KEY: Final = pytest.StashKey[str]()
 

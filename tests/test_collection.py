@@ -178,3 +178,29 @@ def test_junit_xml_has_every_item_with_its_gate_payload(demo: GatesProject) -> N
         assert '"gate":' in prop.get("value", "")
     names = sorted(case.get("name", "") for case in cases)
     assert names == ["max-lines", "ruff", "sources-exist", "test_approved", "test_reviewed"]
+
+
+def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
+    """Every pytest run of a project with pytest-gates installed imports the plugin module."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, pytest_gates.plugin, pytest_gates\n"
+        "heavy = [m for m in ('pytest_gates.session', 'pytest_gates.manifest', 'pydantic', 'yaml',"
+        " 'pytest_gates.checks.api') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_gate_classes_the_markers_name_are_the_models() -> None:
+    from typing import get_args
+
+    from pytest_gates.manifest import GateClass
+    from pytest_gates.plugin_env import GATE_CLASSES
+
+    assert get_args(GateClass) == GATE_CLASSES
