@@ -32,7 +32,7 @@ def evidence_path(outdir: Path, gate_id: str) -> Path:
 def record_order(loaded: LoadedManifest, gate: Gate, record: ItemRecord) -> tuple[int, str]:
     """Checks in manifest order, then suite tests by node id: independent of completion order."""
     ids = [check.id for check in gate.checks]
-    if record.check is not None and record.check in ids and "::" in record.nodeid:
+    if record.check is not None and record.check in ids:
         return (ids.index(record.check), record.nodeid)
     return (len(ids), record.nodeid)
 

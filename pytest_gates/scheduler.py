@@ -71,7 +71,6 @@ class GateScheduling:
         self.planned: tuple[tuple[int, ...], ...] = ()
         self.node2share: dict[WorkerController, int] = {}
         self.orphaned: list[int] = []
-        self.sent: set[int] = set()
         self.unsent_of_gate: Counter[str] = Counter()
         self.gate_of: dict[int, str | None] = {}
         self.duration: dict[int, float] = {}
@@ -123,7 +122,6 @@ class GateScheduling:
     def mark_test_pending(self, item: str) -> None:
         assert self.collection is not None
         index = self.collection.index(item)
-        self.sent.discard(index)
         gate = self.gate_of[index]
         if gate is not None:
             self.unsent_of_gate[gate] += 1
@@ -202,7 +200,6 @@ class GateScheduling:
             self.node2share[node] = share
 
     def _unsend(self, index: int, share: int) -> None:
-        self.sent.discard(index)
         gate = self.gate_of.get(index)
         if gate is not None:
             self.unsent_of_gate[gate] += 1
@@ -251,7 +248,6 @@ class GateScheduling:
                 return False
             _, _, source, choice = min(candidates)
         self.shares[source].remove(choice)
-        self.sent.add(choice)
         gate = self.gate_of.get(choice)
         if gate is not None:
             self.unsent_of_gate[gate] -= 1

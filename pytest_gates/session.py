@@ -23,7 +23,7 @@ from pytest_gates.breadcrumbs import line_of
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
 from pytest_gates.classify import BLOCKED_KEY, classify
-from pytest_gates.durations import DurationStore
+from pytest_gates.durations import DurationStore, predict
 from pytest_gates.errors import DegradedGateWarning, GatesError, ManifestError
 from pytest_gates.gatestate import GateProgress, GateTracker, wait_for
 from pytest_gates.items import (
@@ -40,6 +40,7 @@ from pytest_gates.records import PROPERTY, ItemRecord, PhasePayload, payload_of
 from pytest_gates.rollback import run_rollbacks
 from pytest_gates.sharding import (
     ShardPlan,
+    declared_durations,
     parse_shard,
     plan_lines,
     plan_shards,
@@ -224,8 +225,8 @@ class GatesSession:
     def predict(self, nodeids: Sequence[str]) -> dict[str, float]:
         """Predicted seconds of each node id (for the xdist scheduler on the controller)."""
         item_gates = {n: g for n in nodeids if (g := self.gate_of_nodeid(n)) is not None}
-        planned = plan_shards(self.loaded.manifest, item_gates, self.durations(), 1)
-        return {n: p.seconds for n, p in planned.predictions.items()}
+        declared = declared_durations(self.loaded.manifest, item_gates)
+        return {n: p.seconds for n, p in predict(item_gates, self.durations(), declared).items()}
 
     def _select_shard(self, items: list[pytest.Item]) -> None:
         assert self.shard is not None

@@ -19,7 +19,7 @@ from pytest_gates.documents import EvidenceDocument, ReportDocument
 from pytest_gates.errors import EvidenceError
 from pytest_gates.evidence import body_digest
 from pytest_gates.records import ItemRecord
-from pytest_gates.translog import verify_log
+from pytest_gates.translog import log_head, verify_log
 
 
 def _load_json(path: Path) -> Any:
@@ -118,8 +118,6 @@ def _verify_log(
                 f"{path}: line {lines + 1} does not follow the report's head {head.get('head')}"
             ]
     else:
-        from pytest_gates.translog import log_head
-
         if log_head(path).head != head.get("head"):
             return [f"{path}: the last line's digest differs from the report's head (edited)"]
     problems = []
