@@ -7,7 +7,7 @@ each result is scored as makespan / lower bound, where the lower bound is
 
 The items are the file's live node ids in sorted order (the order ``--store-durations`` writes;
 we do not have the projects' real collection order). Each file goes through
-:meth:`~pytest_gates.durations.DurationStore.from_data`, which drops the stale ``@group`` twins
+:meth:`~pytest_gates.distribute.durations.DurationStore.from_data`, which drops the stale ``@group`` twins
 that OneGov's file carries; the benchmark reports what it dropped. pytest-split gets the raw file
 as its durations, as it would read it, and skips those keys itself because no collected item has
 their node id.
@@ -39,9 +39,9 @@ from typing import Any, Final
 
 from pytest_split.algorithms import Algorithms
 
-from pytest_gates.digests import tree_digest
-from pytest_gates.durations import DurationStore, canonical_nodeid, predict
-from pytest_gates.partition import make_units, partition, partition_units
+from pytest_gates.distribute.durations import DurationStore, canonical_nodeid, predict
+from pytest_gates.distribute.partition import make_units, partition, partition_units
+from pytest_gates.support.digest import tree_digest
 
 REPO: Final = Path(__file__).resolve().parent.parent
 DATA: Final = REPO.parent / "shared" / "data" / "durations"
@@ -50,8 +50,8 @@ RESULT: Final = REPO / "benchmarks" / "results" / "partition.json"
 QUALITY: Final = REPO / "benchmarks" / "results" / "partition-quality.json"
 #: What the quality value depends on: the partition and this script (the data sits outside).
 QUALITY_INPUTS: Final = (
-    "pytest_gates/partition.py",
-    "pytest_gates/durations.py",
+    "pytest_gates/distribute/partition.py",
+    "pytest_gates/distribute/durations.py",
     "benchmarks/bench_partition.py",
 )
 SPLITS: Final = (2, 4, 8, 16, 32)

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
         GatesWarning,
         ManifestError,
     )
-    from pytest_gates.findings import Finding, Location
-    from pytest_gates.manifest import Gate, Manifest, load_manifest
+    from pytest_gates.model.findings import Finding, Location
+    from pytest_gates.model.manifest import Gate, Manifest, load_manifest
 
 #: public name -> the module that defines it.
 _HOMES = {
@@ -54,11 +54,11 @@ _HOMES = {
     "GatesError": "pytest_gates.errors",
     "GatesWarning": "pytest_gates.errors",
     "ManifestError": "pytest_gates.errors",
-    "Finding": "pytest_gates.findings",
-    "Location": "pytest_gates.findings",
-    "Gate": "pytest_gates.manifest",
-    "Manifest": "pytest_gates.manifest",
-    "load_manifest": "pytest_gates.manifest",
+    "Finding": "pytest_gates.model.findings",
+    "Location": "pytest_gates.model.findings",
+    "Gate": "pytest_gates.model.manifest",
+    "Manifest": "pytest_gates.model.manifest",
+    "load_manifest": "pytest_gates.model.manifest",
 }
 
 

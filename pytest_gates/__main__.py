@@ -1,3 +1,3 @@
-from pytest_gates.cli import main
+from pytest_gates.cli.main import main
 
 raise SystemExit(main())

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from pytest_gates.manifest import Manifest
-from pytest_gates.records import ItemRecord
+from pytest_gates.model.manifest import Manifest
+from pytest_gates.model.records import ItemRecord
 
 Verdict = Literal["PASS", "FAIL", "ERROR", "DEGRADED", "BLOCKED", "BYPASSED", "NOT_RUN"]
 Decision = Literal["GO", "GO_WITH_BYPASS", "NO_GO", "INCOMPLETE"]

@@ -12,7 +12,7 @@ from typing import Final
 
 import pytest
 
-from pytest_gates.plugin_env import GATE_CLASSES, NESTED_ENV, SESSION_KEY
+from pytest_gates.session.context import GATE_CLASSES, NESTED_ENV, SESSION_KEY
 
 GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
 MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"
@@ -76,13 +76,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not gates_enabled(config):
         return
-    from pytest_gates.session import GatesSession
+    from pytest_gates.session.plugin import GatesSession
 
     session = GatesSession(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "gates-session")
     if config.pluginmanager.hasplugin("xdist"):
-        from pytest_gates.scheduler import XdistHooks
+        from pytest_gates.distribute.xdist.scheduler import XdistHooks
 
         config.pluginmanager.register(XdistHooks(session), "gates-xdist")
 

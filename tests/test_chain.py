@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_gates.chain import GateVerdict, decide, fold_gate
-from pytest_gates.records import ItemRecord
+from pytest_gates.model.records import ItemRecord
 from tests.conftest import GatesProject
 
 

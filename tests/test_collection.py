@@ -187,7 +187,7 @@ def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
 
     script = (
         "import sys, pytest_gates.plugin, pytest_gates\n"
-        "heavy = [m for m in ('pytest_gates.session', 'pytest_gates.manifest', 'pydantic', 'yaml',"
+        "heavy = [m for m in ('pytest_gates.session.plugin', 'pytest_gates.model.manifest', 'pydantic', 'yaml',"
         " 'pytest_gates.checks.api') if m in sys.modules]\n"
         "print(heavy)\n"
     )
@@ -200,7 +200,7 @@ def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
 def test_the_gate_classes_the_markers_name_are_the_models() -> None:
     from typing import get_args
 
-    from pytest_gates.manifest import GateClass
-    from pytest_gates.plugin_env import GATE_CLASSES
+    from pytest_gates.model.manifest import GateClass
+    from pytest_gates.session.context import GATE_CLASSES
 
     assert get_args(GateClass) == GATE_CLASSES

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_gates.cli import main
-from pytest_gates.digests import file_digest
+from pytest_gates.cli.main import main
 from pytest_gates.errors import ManifestError
-from pytest_gates.generate import generate, header
-from pytest_gates.manifest import load_manifest
-from pytest_gates.sourceset import load_sources
+from pytest_gates.model.manifest import load_manifest
+from pytest_gates.sources.generate import generate, header
+from pytest_gates.sources.load import load_sources
+from pytest_gates.support.digest import file_digest
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "fixtures" / "sample-project"

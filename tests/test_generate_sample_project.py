@@ -12,10 +12,10 @@ import pytest
 
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.builtin import BUILTIN_KINDS
-from pytest_gates.digests import tree_digest
-from pytest_gates.generate import generate
-from pytest_gates.manifest import load_manifest
-from pytest_gates.sourceset import load_sources
+from pytest_gates.model.manifest import load_manifest
+from pytest_gates.sources.generate import generate
+from pytest_gates.sources.load import load_sources
+from pytest_gates.support.digest import tree_digest
 from tests.conftest import GatesProject
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "sample-project"

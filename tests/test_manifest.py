@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.errors import ManifestError
-from pytest_gates.manifest import connected_groups, load_manifest, topological_order
+from pytest_gates.model.manifest import connected_groups, load_manifest, topological_order
 
 GOOD = """\
 version: 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_gates.cli import main as cli
+from pytest_gates.cli.main import main as cli
 from tests.conftest import GatesProject
 
 MANIFEST = """\

@@ -11,8 +11,8 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_gates.durations import DurationStore, canonical_nodeid, predict
-from pytest_gates.partition import partition
+from pytest_gates.distribute.durations import DurationStore, canonical_nodeid, predict
+from pytest_gates.distribute.partition import partition
 
 durations_maps = st.dictionaries(
     st.text(alphabet="abcdefgh/:_", min_size=1, max_size=12),
@@ -82,7 +82,7 @@ def test_the_partition_is_identical_across_hash_seeds_and_shuffled_order() -> No
     }
     script = (
         "import json, random, sys\n"
-        "from pytest_gates.partition import partition\n"
+        "from pytest_gates.distribute.partition import partition\n"
         "items = list(json.loads(sys.stdin.read()).items())\n"
         "random.Random(int(sys.argv[1])).shuffle(items)\n"
         "print(json.dumps(partition(dict(items), 8).groups))\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gates.durations import DurationStore
-from pytest_gates.manifest import LoadedManifest, load_manifest
-from pytest_gates.scheduler import GateScheduling
-from pytest_gates.sharding import plan_shards
+from pytest_gates.distribute.durations import DurationStore
+from pytest_gates.distribute.shards import plan_shards
+from pytest_gates.distribute.xdist.scheduler import GateScheduling
+from pytest_gates.model.manifest import LoadedManifest, load_manifest
 
 MANIFEST = """\
 version: 1

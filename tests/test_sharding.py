@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gates.cli import main as cli
-from pytest_gates.merge import ShardOutput, check_shards, merged_records
+from pytest_gates.cli.main import main as cli
+from pytest_gates.outputs.merge import ShardOutput, check_shards, merged_records
 from tests.conftest import GatesProject
 
 MANIFEST = """\

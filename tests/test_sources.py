@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from pytest_gates.checks.builtin import BUILTIN_KINDS
-from pytest_gates.cli import main
-from pytest_gates.completeness import completeness_problems
+from pytest_gates.checks.manifest_schema import dumps
+from pytest_gates.cli.main import main
 from pytest_gates.errors import ManifestError
-from pytest_gates.schema import dumps
-from pytest_gates.source_schema import source_schemas
-from pytest_gates.sources import Capability, Milestone, in_release
-from pytest_gates.sourceset import load_sources
+from pytest_gates.sources.completeness import completeness_problems
+from pytest_gates.sources.load import load_sources
+from pytest_gates.sources.models import Capability, Milestone, in_release
+from pytest_gates.sources.schema import source_schemas
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "manifests" / "schema" / "sources"

@@ -1,4 +1,4 @@
-"""The one digest rule every kind binds inputs with (``pytest_gates.digests``)."""
+"""The one digest rule every kind binds inputs with (``pytest_gates.support.digest``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gates.cli import main
-from pytest_gates.digests import file_digest, tree_digest
+from pytest_gates.cli.main import main
+from pytest_gates.support.digest import file_digest, tree_digest
 
 
 def expected(files: dict[str, bytes]) -> str:

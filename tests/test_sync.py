@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gates.cli import main
+from pytest_gates.cli.main import main
 from pytest_gates.errors import ManifestError
-from pytest_gates.manifest import load_manifest
+from pytest_gates.model.manifest import load_manifest
 from pytest_gates.projection.sync import plan_sync, write
 from tests.sync_data import TOX_INI, WORKFLOW, SyncProject
 

@@ -11,7 +11,7 @@ import pytest
 from pytest_gates.checks.api import CheckContext
 from pytest_gates.checks.sync import SyncParams, sync
 from pytest_gates.errors import CheckError
-from pytest_gates.manifest import load_manifest
+from pytest_gates.model.manifest import load_manifest
 from pytest_gates.projection.sync import plan_sync, write
 from tests.conftest import GatesProject
 from tests.sync_data import WORKFLOW, SyncProject

@@ -35,7 +35,7 @@ def test_the_pytest_plugin_entry_point_is_registered() -> None:
 
 def test_the_console_script_is_registered() -> None:
     (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "pytest-gates"]
-    assert script.value == "pytest_gates.cli:main"
+    assert script.value == "pytest_gates.cli.main:main"
 
 
 def test_every_dependency_has_a_lower_bound() -> None:

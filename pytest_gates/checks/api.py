@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar, final
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from pytest_gates.findings import Finding
+from pytest_gates.model.findings import Finding
 
 
 class CheckParams(BaseModel):

@@ -1,6 +1,6 @@
 """The ``differential`` kind: a reference and a candidate implementation agree on every case.
 
-Each case (a file of a corpus; paths, globs and directories expand as ``pytest_gates.digests``
+Each case (a file of a corpus; paths, globs and directories expand as ``pytest_gates.support.digest``
 says) is given to both commands: as the argument ``{case}`` stands for, or on standard input when
 no argument has it. Their standard outputs are compared: ``exact`` (the same bytes) or ``json``
 (equal JSON values: same types, numbers equal as numbers, key order ignored). Each differing case
@@ -17,13 +17,13 @@ from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from pytest_gates.checks._paths import RelPath, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.schema import json_pointer
-from pytest_gates.digests import tree_files
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location, sorted_findings
-from pytest_gates.sources import Argv
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.sources.models import Argv
+from pytest_gates.support.digest import tree_files
+from pytest_gates.support.paths import RelPath, plural
 
 PLACEHOLDER: Final = "{case}"
 #: Characters of a differing line or value shown in a finding.

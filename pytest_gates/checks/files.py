@@ -19,9 +19,9 @@ from typing import Any, Final, Literal, final
 import yaml
 from pydantic import Field
 
-from pytest_gates.checks._paths import RelPath, expand_all, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.support.paths import RelPath, expand_all, plural
 
 if sys.version_info >= (3, 11):
     import tomllib

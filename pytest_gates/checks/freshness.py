@@ -4,7 +4,7 @@ A corpus is bound to the digest of its cases and has at least its minimum number
 benchmark result (coverage is one too: a measured value with a threshold) is a JSON file
 ``{"value": <number>, "inputs_sha256": "sha256:..."}`` written by the benchmark's command: it is
 bound to the digest of the inputs it was measured on, and its value is within the threshold,
-absolute and relative to the baseline. Digests follow ``pytest_gates.digests``.
+absolute and relative to the baseline. Digests follow ``pytest_gates.support.digest``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import Field, JsonValue
 
-from pytest_gates.checks._paths import RelPath, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.digests import tree_digest
-from pytest_gates.findings import Finding, Location, sorted_findings
-from pytest_gates.sources import Benchmark, Corpus
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.sources.models import Benchmark, Corpus
+from pytest_gates.support.digest import tree_digest
+from pytest_gates.support.paths import RelPath, plural
 
 
 class ArtifactsParams(CheckParams):

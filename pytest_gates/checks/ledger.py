@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pytest_gates.breadcrumbs import breadcrumb, line_of
-from pytest_gates.checks._paths import RelPath, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.schema import json_pointer
-from pytest_gates.findings import Finding, Location, sorted_findings
-from pytest_gates.sources import Issue, Ledger, ReleaseName
-from pytest_gates.sourceset import load_for_check
+from pytest_gates.model.document import breadcrumb, line_of
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.sources.load import load_for_check
+from pytest_gates.sources.models import Issue, Ledger, ReleaseName
+from pytest_gates.support.paths import RelPath, plural
 
 #: Ids listed in an "expected one of" message before it is cut short.
 KNOWN_SHOWN = 20

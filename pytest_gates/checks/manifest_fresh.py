@@ -12,11 +12,11 @@ from typing import Any
 import yaml
 from pydantic import JsonValue
 
-from pytest_gates.checks._paths import RelPath, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.digests import file_digest
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.support.digest import file_digest
+from pytest_gates.support.paths import RelPath, plural
 
 
 class ManifestFreshParams(CheckParams):

@@ -2,7 +2,7 @@
 
 Every obligation of the named capabilities is discharged or validly waived. Recorded evidence
 exists, has the digest the registry records, and is not older than what it covers: the covered
-paths' current digest (``pytest_gates.digests``) equals the one recorded with the evidence.
+paths' current digest (``pytest_gates.support.digest``) equals the one recorded with the evidence.
 Evidence that is a command is run, and must exit 0.
 """
 
@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 
 from pydantic import Field, JsonValue
 
-from pytest_gates.breadcrumbs import line_of
-from pytest_gates.checks._paths import RelPath, output_tail, plural, run_process
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.coverage import clean_environ
 from pytest_gates.checks.schema import json_pointer
-from pytest_gates.digests import file_digest, tree_digest
-from pytest_gates.findings import Finding, Location, sorted_findings
-from pytest_gates.sources import Evidence, Obligation, ObligationRegistry, SourceId
-from pytest_gates.sourceset import LoadedSource, load_for_check
-from pytest_gates.subject import now
+from pytest_gates.model.document import line_of
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.sources.load import LoadedSource, load_for_check
+from pytest_gates.sources.models import Evidence, Obligation, ObligationRegistry, SourceId
+from pytest_gates.support.digest import file_digest, tree_digest
+from pytest_gates.support.paths import RelPath, output_tail, plural, run_process
+from pytest_gates.support.subject import now
 
 
 class ObligationsParams(CheckParams):

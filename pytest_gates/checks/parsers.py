@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from pytest_gates.findings import Finding, Location, Severity, sorted_findings
+from pytest_gates.model.findings import Finding, Location, Severity, sorted_findings
 
 ToolFormat = Literal["ruff", "mypy", "bandit", "generic"]
 PathMapper = Callable[[str], str]

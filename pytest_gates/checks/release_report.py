@@ -16,13 +16,13 @@ from typing import Any, Final
 
 from pydantic import Field
 
-from pytest_gates.checks._paths import RelPath, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.digests import file_digest
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location, sorted_findings
-from pytest_gates.subject import find_subject
-from pytest_gates.verify import verify_outputs
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.outputs.verify import verify_outputs
+from pytest_gates.support.digest import file_digest
+from pytest_gates.support.paths import RelPath, plural
+from pytest_gates.support.subject import find_subject
 
 #: Verdicts a gate may have in a report that a release is made from.
 PASSING: Final = ("PASS", "DEGRADED", "BYPASSED")

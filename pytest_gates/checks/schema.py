@@ -15,11 +15,11 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import specification_with
 
-from pytest_gates.checks._paths import RelPath, expand_all, plural
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.files import DataFormat, ParseFailed, load_data
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.support.paths import RelPath, expand_all, plural
 
 _EXTENSIONS: Final[dict[str, DataFormat]] = {
     ".json": "json",

@@ -15,9 +15,8 @@ from typing import Any, Final
 
 import yaml
 
-from pytest_gates.breadcrumbs import describe, line_of
-from pytest_gates.projection.handwork import step_label, yaml_error, yaml_problem
-from pytest_gates.projection.policy import (
+from pytest_gates.model.document import describe, line_of
+from pytest_gates.model.policy import (
     GATES_JOB,
     RESULT_JOB,
     RESULT_JOB_NAME,
@@ -26,6 +25,7 @@ from pytest_gates.projection.policy import (
     STEP_MERGE,
     STEP_VERIFY,
 )
+from pytest_gates.projection.handwork import step_label, yaml_error, yaml_problem
 from pytest_gates.projection.source import ProjectionSource, header_digest, short_digest
 
 _MISSING: Final = object()

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Final, final
 
 from pytest_gates.errors import GatesError
-from pytest_gates.manifest import GATE_CLASSES, LoadedManifest
-from pytest_gates.projection.policy import ProjectionPolicy
+from pytest_gates.model.manifest import GATE_CLASSES, LoadedManifest
+from pytest_gates.model.policy import ProjectionPolicy
 
 DEFAULT_MANIFEST: Final = "manifests/gates.yaml"
 _DIGEST_LINE: Final = re.compile(r"^\s*# manifest-digest: (\S+)\s*$")

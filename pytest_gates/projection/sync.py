@@ -12,15 +12,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_gates.atomic import atomic_write
 from pytest_gates.errors import ManifestError
-from pytest_gates.manifest import load_manifest
+from pytest_gates.model.manifest import load_manifest
 from pytest_gates.projection.drift import Drift, workflow_drift
 from pytest_gates.projection.emit import manual_regions
 from pytest_gates.projection.handwork import hand_blocks, keep_hand_work
 from pytest_gates.projection.source import DEFAULT_MANIFEST, ProjectionSource, SyncError
-from pytest_gates.projection.toxini import splice_tox, tox_drift
-from pytest_gates.projection.workflow import render_workflow
+from pytest_gates.projection.targets.github import render_workflow
+from pytest_gates.projection.targets.tox import splice_tox, tox_drift
+from pytest_gates.support.atomic import atomic_write
 
 SYNC_HELP = "write the CI workflow and the tox gate environments from the manifest"
 CHECK_HELP = "write nothing; exit 1 with a diff and a diagnosis when the files drifted"

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.freshness import artifacts
-from pytest_gates.digests import tree_digest
-from pytest_gates.sources import Benchmark
+from pytest_gates.sources.models import Benchmark
+from pytest_gates.support.digest import tree_digest
 from tests.checks.conftest import RunCheck, Write
 
 

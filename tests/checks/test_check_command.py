@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pytest_gates.checks.command import command
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 PY = sys.executable
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pytest_gates.checks.api import CheckContext
 from pytest_gates.checks.coverage import clean_environ, coverage
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 CALC = """\
 def add(a, b):

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_gates.checks.file_size import count_lines, file_size
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 
 def _lines(n: int) -> str:

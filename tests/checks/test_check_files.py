@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_gates.checks.files import files, syntax_problems
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 
 def test_existing_files_pass(run_check, write) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_gates.checks.ledger import find_cycles, ledger
 from pytest_gates.errors import CheckError
-from pytest_gates.sources import Issue
+from pytest_gates.sources.models import Issue
 from tests.checks.conftest import RunCheck, Write
 
 LEDGER = """\

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_gates.checks.manifest_fresh import manifest_fresh
-from pytest_gates.digests import file_digest
 from pytest_gates.errors import CheckError
+from pytest_gates.support.digest import file_digest
 from tests.checks.conftest import RunCheck, Write
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.obligations import obligations
-from pytest_gates.digests import file_digest, tree_digest
+from pytest_gates.support.digest import file_digest, tree_digest
 from tests.checks.conftest import RunCheck, Write
 
 PARAMS = {"registry": "gates/obligations.yaml", "capabilities": ["parse"]}

@@ -12,7 +12,7 @@ from pytest_gates.checks.parsers import (
     parse_mypy,
     parse_ruff,
 )
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 DATA = Path(__file__).parent / "data"
 #: Where the samples in data/ were recorded (see data/README.md).

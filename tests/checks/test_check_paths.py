@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pytest_gates.checks._paths import excluder, expand, expand_all, output_tail
 from pytest_gates.checks.command import command
 from pytest_gates.checks.coverage import coverage
 from pytest_gates.checks.file_size import file_size
 from pytest_gates.checks.files import files
 from pytest_gates.checks.schema import schema
+from pytest_gates.support.paths import excluder, expand, expand_all, output_tail
 
 
 def _tree(root: Path, *names: str) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.release_report import release_report
-from pytest_gates.digests import file_digest
 from pytest_gates.errors import CheckError
-from pytest_gates.verify import verify_outputs
+from pytest_gates.outputs.verify import verify_outputs
+from pytest_gates.support.digest import file_digest
 from tests.checks.conftest import RunCheck, Write
 
 CLOSURE = {"open_blocking_issues": 0, "undischarged_obligations": 0}

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from pytest_gates.checks.schema import json_pointer, schema
 from pytest_gates.errors import CheckError
-from pytest_gates.findings import Finding, Location
+from pytest_gates.model.findings import Finding, Location
 
 GATES_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -1,0 +1,1 @@
+"""The ``pytest-gates`` command: thin adapters, one module per command group."""

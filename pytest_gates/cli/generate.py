@@ -1,0 +1,109 @@
+"""The ``generate`` and ``digest`` subcommands of ``pytest-gates``."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_gates.errors import ManifestError
+from pytest_gates.sources.generate import generate, generate_command, project
+from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet, load_sources
+from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.digest import tree_digest
+
+
+def changed_sources(committed: str, sources: SourceSet) -> list[str]:
+    """The sources whose digest differs from the one the committed manifest recorded."""
+    try:
+        data = yaml.safe_load(committed)
+    except yaml.YAMLError:
+        return []
+    generated = data.get("generated") if isinstance(data, dict) else None
+    recorded = generated.get("sources") if isinstance(generated, dict) else None
+    if not isinstance(recorded, dict):
+        return []
+    current = sources.digests()
+    names = sorted({*recorded, *current})
+    return [name for name in names if recorded.get(name) != current.get(name)]
+
+
+def _generate(args: argparse.Namespace) -> int:
+    root = Path.cwd()
+    try:
+        sources = load_sources(root, args.config)
+        text = generate(sources)
+    except ManifestError as exc:
+        print("ERROR: the gate sources are incomplete or invalid", file=sys.stderr)
+        print(exc, file=sys.stderr)
+        return 1
+    output = sources.config.model.output
+    target = root / output
+    current = target.read_text(encoding="utf-8") if target.is_file() else ""
+    command = generate_command(sources)
+    if args.check:
+        if current == text:
+            print(f"{output}: up to date with its sources")
+            return 0
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(True),
+                text.splitlines(True),
+                f"{output} (committed)",
+                f"{output} (generated)",
+            )
+        )
+        changed = changed_sources(current, sources)
+        if changed:
+            print(f"\nsources changed since {output} was generated: {', '.join(changed)}")
+        print(f"\n{output} is not the projection of its sources; regenerate it with: {command}")
+        return 1
+    if current == text:
+        print(f"{output}: up to date with its sources")
+        return 0
+    atomic_write(target, text.encode("utf-8"))
+    gates = len(project(sources)["gates"])
+    print(f"wrote {output}: {gates} gates from {len(sources.digests())} sources")
+    return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    found = tree_digest(Path.cwd(), args.paths)
+    if found.missing:
+        for pattern in found.missing:
+            print(f"{pattern}: matches no file", file=sys.stderr)
+        return 1
+    if args.files:
+        for name in found.files:
+            print(name)
+    print(found.digest)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``generate`` and ``digest`` to the ``pytest-gates`` command."""
+    gen = subparsers.add_parser(
+        "generate", help="write the gate manifest from the project's sources (docs/generate.md)"
+    )
+    gen.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        metavar="FILE",
+        help=f"the generation config (default: {DEFAULT_CONFIG})",
+    )
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff when the manifest is not the projection",
+    )
+    gen.set_defaults(func=_generate)
+    digest = subparsers.add_parser(
+        "digest", help="print the digest of files, globs or directories, as sources record it"
+    )
+    digest.add_argument("paths", nargs="+", metavar="PATH")
+    digest.add_argument("--files", action="store_true", help="list the files hashed first")
+    digest.set_defaults(func=_digest)

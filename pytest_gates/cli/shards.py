@@ -1,0 +1,82 @@
+"""``pytest-gates plan`` and ``pytest-gates merge``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_gates.distribute.shards import ShardPlan, plan_lines
+from pytest_gates.outputs.merge import merge
+
+
+class _PlanCapture:
+    def __init__(self) -> None:
+        self.plan: ShardPlan | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from pytest_gates.session.context import SESSION_KEY
+
+        gates = session.config.stash.get(SESSION_KEY, None)
+        self.plan = gates.shard_plan if gates is not None else None
+
+
+def _plan(args: argparse.Namespace) -> int:
+    capture = _PlanCapture()
+    argv = [
+        "--gates",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--gates-plan={args.shards}",
+    ]
+    if args.durations:
+        argv.append(f"--gates-durations={args.durations}")
+    if args.manifest:
+        argv.append(f"--gates-manifest={args.manifest}")
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = pytest.main([*argv, *args.pytest_args], plugins=[capture])
+    if capture.plan is None or code not in (0, 5):
+        sys.stderr.write(output.getvalue())
+        print(f"pytest-gates plan: collection failed (pytest exit status {code})", file=sys.stderr)
+        return 1
+    for line in plan_lines(capture.plan):
+        print(line)
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    code, report = merge([Path(d) for d in args.shards], Path(args.out))
+    body = report["body"]
+    stream = sys.stdout if code == 0 else sys.stderr
+    for problem in body.get("problems", []):
+        print(problem, file=sys.stderr)
+    print(f"{args.out}: {body['decision']}: {body['reason']}", file=stream)
+    return code
+
+
+def register(sub: Any) -> None:
+    plan = sub.add_parser(
+        "plan", help="print how the gate items split into N shards and how close to the best"
+    )
+    plan.add_argument("--shards", type=int, required=True, metavar="N")
+    plan.add_argument(
+        "--durations", metavar="PATH", help="durations file (default: the configured one)"
+    )
+    plan.add_argument("--manifest", metavar="PATH", help="manifest (default: the configured one)")
+    plan.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    plan.set_defaults(func=_plan)
+
+    merged = sub.add_parser(
+        "merge", help="merge the outputs of all shards into one evidence set and report"
+    )
+    merged.add_argument("shards", nargs="+", metavar="SHARD_DIR")
+    merged.add_argument("--out", required=True, metavar="DIR")
+    merged.set_defaults(func=_merge)

@@ -1,0 +1,1 @@
+"""Distribution: recorded durations, the pure partition, shard plans, and xdist scheduling."""

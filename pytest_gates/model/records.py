@@ -1,0 +1,160 @@
+"""What is known about one item after the run, and how a worker sends it to the controller.
+
+A worker (or the single pytest process) attaches a JSON payload to each phase's report as the user
+property ``gates``; the controller folds the payloads into one :class:`ItemRecord` per item.
+Reports without a payload (a crashed xdist worker, a foreign plugin's report) are an ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from pytest_gates.model.findings import Finding, sorted_findings
+
+#: The user-property name the payload travels under (visible in JUnit XML as a property).
+PROPERTY: Final = "gates"
+
+ItemOutcome = Literal["passed", "failed", "error", "degraded", "blocked", "skipped", "not_run"]
+#: Worst first: the outcome of an item is the worst of its phases.
+SEVERITY_ORDER: Final[tuple[ItemOutcome, ...]] = (
+    "error",
+    "failed",
+    "degraded",
+    "blocked",
+    "skipped",
+    "passed",
+    "not_run",
+)
+
+
+class Attempt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attempt: int
+    outcome: Literal["passed", "failed", "error"]
+    summary: str = ""
+    #: Seconds; a timing field, kept out of the deterministic evidence body.
+    duration: float = 0.0
+
+
+class PhasePayload(BaseModel):
+    """What one phase (setup, call, teardown) of an item reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate: str
+    check: str | None = None
+    kind: str | None = None
+    when: str
+    outcome: ItemOutcome
+    message: str = ""
+    blocked_by: list[str] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+    output: str = ""
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def decode(cls, text: str) -> PhasePayload:
+        return cls.model_validate_json(text)
+
+
+def payload_of(user_properties: list[tuple[str, Any]]) -> PhasePayload | None:
+    for name, value in user_properties:
+        if name == PROPERTY and isinstance(value, str):
+            return PhasePayload.decode(value)
+    return None
+
+
+class ItemRecord(BaseModel):
+    """An item's result as it goes into the evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nodeid: str
+    gate: str
+    check: str | None = None
+    kind: str | None = None
+    outcome: ItemOutcome = "not_run"
+    message: str = ""
+    blocked_by: list[str] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    flaky: bool = False
+    findings: list[Finding] = Field(default_factory=list)
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+    output: str = ""
+    #: The shard that runs this item, in a sharded run.
+    shard: int | None = None
+    #: setup + call + teardown seconds (timing).
+    duration: float = 0.0
+
+    def absorb(
+        self,
+        payload: PhasePayload | None,
+        *,
+        when: str,
+        failed: bool,
+        skipped: bool,
+        longrepr: str,
+        duration: float,
+    ) -> None:
+        """Fold one phase's report into this record (worst outcome wins)."""
+        self.duration += duration
+        if payload is None:
+            if failed:
+                outcome: ItemOutcome = "error"
+                message = longrepr or f"{when} failed without a result"
+            elif skipped:
+                outcome, message = "skipped", longrepr
+            else:
+                outcome, message = "passed", ""
+            self._merge(outcome, message)
+            return
+        self.check = payload.check or self.check
+        self.kind = payload.kind or self.kind
+        if payload.attempts:
+            self.attempts = payload.attempts
+            self.flaky = payload.attempts[-1].outcome == "passed" and len(payload.attempts) > 1
+        if payload.findings:
+            self.findings = sorted_findings([*self.findings, *payload.findings])
+        if payload.details:
+            self.details = {**self.details, **payload.details}
+        if payload.output:
+            self.output = payload.output
+        if payload.blocked_by:
+            self.blocked_by = payload.blocked_by
+        self._merge(payload.outcome, payload.message)
+
+    def _merge(self, outcome: ItemOutcome, message: str) -> None:
+        if self.outcome == "not_run" or SEVERITY_ORDER.index(outcome) < SEVERITY_ORDER.index(
+            self.outcome
+        ):
+            self.outcome = outcome
+            if message:
+                self.message = message
+        elif not self.message and message and outcome == self.outcome:
+            self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """The deterministic part: everything but durations."""
+        data = self.model_dump(mode="json", exclude={"duration"})
+        for attempt in data["attempts"]:
+            attempt.pop("duration", None)
+        return data
+
+    def timing(self) -> dict[str, Any]:
+        return {
+            "duration": round(self.duration, 6),
+            "attempts": [round(a.duration, 6) for a in self.attempts],
+        }
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no insignificant whitespace: the form digests are taken of."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

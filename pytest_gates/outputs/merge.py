@@ -1,0 +1,234 @@
+"""Merging the outputs of ``--gates-shard K/N`` runs into one evidence set, log and report.
+
+The merge trusts no shard: each shard's outputs are verified first (digests, log chain, verdicts),
+then the shards must be exactly 1..N of one N, ran on one manifest and one subject, and agree on
+which shard runs which item; every item assigned to a shard must be in that shard's evidence, and
+no item may be run by two shards. Anything else is refused with a NO_GO report that says why.
+The verdicts are folded again over all items, so a gate whose need failed on another shard is
+BLOCKED here even though its own shard ran it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_gates import __version__
+from pytest_gates.chain import decide, fold
+from pytest_gates.errors import EvidenceError, ManifestError
+from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.records import ItemRecord
+from pytest_gates.outputs.report import REPORT_SCHEMA
+from pytest_gates.outputs.verify import verify_outputs
+from pytest_gates.outputs.write import RunOutputs, write_outputs
+from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.subject import Subject, isoformat, now
+
+
+@dataclass(frozen=True)
+class ShardOutput:
+    folder: Path
+    report: dict[str, Any]
+    evidence: dict[str, dict[str, Any]]
+
+    @property
+    def shard(self) -> dict[str, int] | None:
+        selection = self.report["body"].get("selection") or {}
+        shard = selection.get("shard")
+        return shard if isinstance(shard, dict) else None
+
+
+class MergeRefused(Exception):
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+def load_shard(folder: Path) -> ShardOutput:
+    problems = verify_outputs(folder)
+    if problems:
+        raise MergeRefused([f"{folder}: {problem}" for problem in problems])
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    evidence = {
+        gate["id"]: json.loads((folder / gate["evidence"]["path"]).read_text(encoding="utf-8"))
+        for gate in report["body"]["gates"]
+    }
+    return ShardOutput(folder, report, evidence)
+
+
+def check_shards(shards: Sequence[ShardOutput]) -> list[str]:
+    """Every reason the shards do not make one whole run."""
+    problems = []
+    for shard in shards:
+        if shard.shard is None:
+            problems.append(f"{shard.folder}: not a shard run (it was run without --gates-shard)")
+    if problems:
+        return problems
+    totals = sorted({s.shard["total"] for s in shards if s.shard})
+    if len(totals) > 1:
+        return [f"the shards disagree on N: {', '.join(map(str, totals))}"]
+    total = totals[0]
+    by_index: dict[int, list[str]] = defaultdict(list)
+    for shard in shards:
+        assert shard.shard is not None
+        by_index[shard.shard["index"]].append(str(shard.folder))
+    for index in range(1, total + 1):
+        folders = by_index.get(index, [])
+        if not folders:
+            problems.append(f"shard {index}/{total} is missing")
+        elif len(folders) > 1:
+            problems.append(
+                f"shard {index}/{total} is given {len(folders)} times: {', '.join(folders)}"
+            )
+    for what in ("manifest", "subject"):
+        seen = {json.dumps(s.report["body"][what], sort_keys=True) for s in shards}
+        if len(seen) > 1:
+            problems.append(f"the shards ran different {what}s: {' vs '.join(sorted(seen))}")
+    return problems
+
+
+def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], list[str]]:
+    """One record per item, from the shard that ran it; problems where that is not exactly one."""
+    assigned: dict[str, set[int | None]] = defaultdict(set)
+    runs: dict[str, list[tuple[int, ItemRecord]]] = defaultdict(list)
+    unassigned: dict[str, ItemRecord] = {}
+    for shard in shards:
+        assert shard.shard is not None
+        index = shard.shard["index"]
+        for document in shard.evidence.values():
+            timing = document["timing"]["items"]
+            for item in document["body"]["items"]:
+                record = ItemRecord.model_validate(item)
+                record.duration = float(timing.get(record.nodeid, {}).get("duration", 0.0))
+                assigned[record.nodeid].add(record.shard)
+                if record.shard == index:
+                    runs[record.nodeid].append((index, record))
+                elif record.shard is None:
+                    unassigned[record.nodeid] = record
+    problems = []
+    records = []
+    for nodeid in sorted(assigned):
+        owners = sorted(s for s in assigned[nodeid] if s is not None)
+        if len(owners) > 1:
+            problems.append(f"the shards disagree on where {nodeid} runs: shards {owners}")
+            continue
+        ran = runs.get(nodeid, [])
+        if len(ran) > 1:
+            problems.append(f"{nodeid} was run by two shards: {[i for i, _ in ran]}")
+        elif ran:
+            records.append(ran[0][1])
+        elif owners:
+            problems.append(f"{nodeid} was run by no shard (assigned to shard {owners[0]})")
+        else:
+            records.append(unassigned[nodeid])  # deselected everywhere (-m, -k): NOT_RUN
+    return records, problems
+
+
+def merge(folders: Sequence[Path], out: Path) -> tuple[int, dict[str, Any]]:
+    """Merge the shard folders into ``out``; exit code 0 only for a GO decision."""
+    try:
+        if not folders:
+            raise MergeRefused(["no shard folders given"])
+        shards = [load_shard(folder) for folder in folders]
+        problems = check_shards(shards)
+        if problems:
+            raise MergeRefused(problems)
+        records, problems = merged_records(shards)
+        if problems:
+            raise MergeRefused(problems)
+        outputs = _write_merged(shards, records, out)
+    except MergeRefused as refused:
+        return 1, _refuse(out, refused.problems)
+    decision = outputs.report["body"]["decision"]
+    return (0 if decision in {"GO", "GO_WITH_BYPASS"} else 1), outputs.report
+
+
+def _write_merged(
+    shards: Sequence[ShardOutput], records: list[ItemRecord], out: Path
+) -> RunOutputs:
+    body = shards[0].report["body"]
+    manifest_path = Path(body["manifest"]["path"])
+    try:
+        loaded = load_manifest(manifest_path, body["manifest"]["path"])
+    except ManifestError as exc:
+        raise MergeRefused([f"cannot load the shards' manifest: {exc}"]) from None
+    if loaded.digest != body["manifest"]["digest"]:
+        raise MergeRefused(
+            [
+                f"{manifest_path} changed since the shards ran: {loaded.digest} != {body['manifest']['digest']}"
+            ]
+        )
+    verdicts = fold(loaded.manifest, loaded.order, records)
+    decision, reason = decide(verdicts)
+    total = len(shards)
+    started = min(s.report["run"]["started"] for s in shards)
+    try:
+        return write_outputs(
+            outdir=out,
+            generator=f"pytest-gates {__version__}",
+            loaded=loaded,
+            manifest_path=body["manifest"]["path"],
+            subject=Subject(body["subject"]["commit"], body["subject"]["dirty"]),
+            records=records,
+            verdicts=verdicts,
+            rollbacks={},
+            decision=decision,
+            reason=reason,
+            selection={
+                "markexpr": body["selection"].get("markexpr"),
+                "keyword": body["selection"].get("keyword"),
+                "args": None,
+                "stopped": None,
+                "shard": None,
+                "merged_shards": total,
+            },
+            run={
+                "started": started,
+                "finished": isoformat(now()),
+                "shards": [
+                    {
+                        "index": s.shard["index"] if s.shard else None,
+                        "folder": str(s.folder),
+                        "duration": s.report["run"].get("duration"),
+                    }
+                    for s in sorted(shards, key=lambda s: s.shard["index"] if s.shard else 0)
+                ],
+            },
+        )
+    except (OSError, EvidenceError) as exc:
+        raise MergeRefused([f"could not write the merged outputs to {out}: {exc}"]) from None
+
+
+def _refuse(out: Path, problems: list[str]) -> dict[str, Any]:
+    """A NO_GO report that says why there is no merged decision (no evidence, so no verdicts)."""
+    report = {
+        "schema": REPORT_SCHEMA,
+        "body": {
+            "generator": f"pytest-gates {__version__}",
+            "decision": "NO_GO",
+            "reason": "merge refused: " + "; ".join(problems),
+            "problems": problems,
+            "gates": [],
+        },
+        "run": {"finished": isoformat(now())},
+    }
+    try:
+        atomic_write(
+            out / "report.json", (json.dumps(report, indent=2, sort_keys=True) + "\n").encode()
+        )
+        lines = [
+            "# ❌ Release decision: NO_GO",
+            "",
+            "**The shard outputs could not be merged:**",
+            "",
+        ]
+        atomic_write(
+            out / "report.md", "\n".join([*lines, *(f"- {p}" for p in problems), ""]).encode()
+        )
+    except OSError:
+        pass  # the refusal is printed and the exit status says it; a report is a courtesy
+    return report

@@ -1,0 +1,1 @@
+"""CI targets a manifest is projected onto: one module per target."""

@@ -1,0 +1,200 @@
+"""Gates as pytest nodes: the manifest file, a collector per gate, an item per check."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+from _pytest._code.code import ExceptionInfo, TerminalRepr
+
+from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
+from pytest_gates.errors import CheckFailed, GatesError
+from pytest_gates.model.document import line_of
+from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
+from pytest_gates.model.records import Attempt
+
+if TYPE_CHECKING:
+    from pytest_gates.session.plugin import GatesSession
+
+#: Lines of a tool's output shown under a failed check.
+OUTPUT_TAIL: Final = 40
+
+
+def gate_markers(manifest: Manifest, gate: Gate) -> list[pytest.MarkDecorator]:
+    """The markers every item of ``gate`` carries; ``gate`` has the id both ways so that
+    ``item.get_closest_marker("gate").args[0]`` and ``-m "gate(id='qa.lint')"`` both work."""
+    markers = [
+        getattr(pytest.mark, gate.class_),
+        pytest.mark.blocking if gate.blocking else pytest.mark.advisory,
+        pytest.mark.gate(gate.id, id=gate.id),
+    ]
+    return markers
+
+
+def timeout_marker(manifest: Manifest, gate: Gate) -> pytest.MarkDecorator | None:
+    # The signal method raises inside the item, so a timeout is an ERROR for that item alone;
+    # the thread method would end the whole process.
+    seconds = manifest.timeout(gate)
+    if seconds is None:
+        return None
+    return pytest.mark.timeout(seconds, method="signal")
+
+
+class ManifestFile(pytest.File):
+    """The manifest, collected as a file whose children are the gates that have checks."""
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        session = _session(self.config)
+        for gate in session.loaded.gates_in_order():
+            if gate.checks:
+                yield GateNode.from_parent(self, name=gate.id, gate=gate)
+
+
+class GateNode(pytest.Collector):
+    """One gate: carries the gate's markers, so its checks inherit them."""
+
+    def __init__(self, *, gate: Gate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+        manifest = _session(self.config).loaded.manifest
+        for marker in gate_markers(manifest, gate):
+            self.add_marker(marker)
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        for index, check in enumerate(self.gate.checks):
+            yield CheckItem.from_parent(
+                self, name=check.id, gate=self.gate, check=check, index=index
+            )
+
+
+@dataclass
+class CheckRun:
+    """What happened when a check item ran, for the phase payload."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    result: CheckResult | None = None
+
+
+CHECK_RUN_KEY: Final = pytest.StashKey[CheckRun]()
+
+
+class UnknownCheckKind(Exception):
+    """The manifest names a check kind no plugin registered: the check is ERROR."""
+
+
+class CheckItem(pytest.Item):
+    """One declarative check of a gate."""
+
+    def __init__(self, *, gate: Gate, check: CheckSpec, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+        self.check = check
+        self.index = index
+        self.extra_keyword_matches.add(check.kind)
+
+    def runtest(self) -> None:
+        session = _session(self.config)
+        kind = session.registry.get(self.check.kind)
+        run = CheckRun()
+        self.stash[CHECK_RUN_KEY] = run
+        if kind is None:
+            known = ", ".join(session.registry.names())
+            raise UnknownCheckKind(
+                f"unknown check kind '{self.check.kind}' (known kinds: {known}); a plugin or the "
+                "rootdir conftest.py registers kinds with pytest_gates_register_checks"
+            )
+        params = kind.parse(self.check.params)
+        retry = self.gate.retry
+        attempts = retry.attempts if retry is not None and kind.idempotent else 1
+        for number in range(1, attempts + 1):
+            if retry is not None and number > 1:
+                time.sleep(retry.delay_before(number))
+            result = self._attempt(kind, params, number, run, session)
+            run.result = result
+            if result.passed:
+                return
+        assert run.result is not None
+        raise CheckFailed(run.result.summary or f"check '{self.check.id}' failed")
+
+    def _attempt(
+        self,
+        kind: CheckKind[Any],
+        params: Any,
+        number: int,
+        run: CheckRun,
+        session: GatesSession,
+    ) -> CheckResult:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"gates-{self.check.id}-") as scratch:
+            ctx = CheckContext(
+                rootdir=session.rootdir,
+                gate_id=self.gate.id,
+                check_id=self.check.id,
+                tmp_path=Path(scratch),
+                timeout=session.loaded.manifest.timeout(self.gate),
+            )
+            try:
+                result = kind.run(params, ctx)
+            except Exception as exc:
+                run.attempts.append(
+                    Attempt(
+                        attempt=number,
+                        outcome="error",
+                        summary=f"{type(exc).__name__}: {exc}",
+                        duration=time.perf_counter() - start,
+                    )
+                )
+                raise
+        run.attempts.append(
+            Attempt(
+                attempt=number,
+                outcome="passed" if result.passed else "failed",
+                summary=result.summary,
+                duration=time.perf_counter() - start,
+            )
+        )
+        return result
+
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, CheckFailed | UnknownCheckKind | GatesError):
+            return self._describe(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def _describe(self, exc: BaseException) -> str:
+        run = self.stash.get(CHECK_RUN_KEY, None)
+        lines = [f"gate {self.gate.id}, check {self.check.id} ({self.check.kind}): {exc}"]
+        if run is not None and len(run.attempts) > 1:
+            lines.append("attempts: " + ", ".join(f"{a.attempt}:{a.outcome}" for a in run.attempts))
+        result = run.result if run is not None else None
+        if result is not None:
+            lines += [f"  {finding.render()}" for finding in result.findings[:50]]
+            if len(result.findings) > 50:
+                lines.append(f"  ... {len(result.findings) - 50} more findings in the evidence")
+            if result.output and not result.findings:
+                tail = result.output.rstrip().splitlines()[-OUTPUT_TAIL:]
+                lines += ["output (last lines):", *(f"  {line}" for line in tail)]
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        session = _session(self.config)
+        doc = session.loaded.document
+        index = session.loaded.manifest.gates.index(self.gate)
+        line = line_of(doc.root, ["gates", index, "checks", self.index])
+        return self.path, (line - 1 if line else None), f"{self.gate.id}::{self.check.id}"
+
+
+def iter_check_items(items: Iterable[pytest.Item]) -> Iterator[CheckItem]:
+    return (item for item in items if isinstance(item, CheckItem))
+
+
+def _session(config: pytest.Config) -> GatesSession:
+    from pytest_gates.session.context import SESSION_KEY
+
+    return config.stash[SESSION_KEY]

@@ -1,0 +1,51 @@
+"""The chain as a process sees it while items run: which gates failed or were blocked so far.
+
+Used to skip an item whose gate needs a gate that already failed. Without xdist, items run in
+dependency order in one process, so what the process saw is enough; on xdist workers the
+controller's published progress (:mod:`pytest_gates.distribute.xdist.progress`) is merged in.
+"""
+
+from __future__ import annotations
+
+from pytest_gates.model.manifest import Gate, LoadedManifest
+from pytest_gates.model.records import PhasePayload
+
+
+class LiveChain:
+    """What this process has seen so far: which gates failed, which were blocked and by whom.
+
+    Used to skip a gate's items when a gate it needs has already failed. Items of one gate and
+    its needs run in dependency order in one process, so local knowledge is enough.
+    """
+
+    def __init__(self, loaded: LoadedManifest) -> None:
+        self.loaded = loaded
+        self.failed: set[str] = set()
+        self.blocked: dict[str, tuple[str, ...]] = {}
+
+    def observe(self, payload: PhasePayload) -> None:
+        if payload.outcome in {"failed", "error"}:
+            self.failed.add(payload.gate)
+        elif payload.outcome == "blocked":
+            self.blocked[payload.gate] = tuple(payload.blocked_by)
+
+    def doomed(self, gate_id: str) -> bool:
+        """The gate failed, or cannot pass because a gate it needs (at any depth) failed."""
+        return gate_id in self.failed or bool(self._roots(gate_id))
+
+    def blockers(self, gate: Gate) -> tuple[str, ...]:
+        return self._roots(gate.id)
+
+    def _roots(self, gate_id: str) -> tuple[str, ...]:
+        """The failed gates at the root of ``gate_id`` being blocked, in gate order; a need that
+        has not reported yet but whose own needs failed counts as blocked already."""
+        roots: set[str] = set()
+        for need in self.loaded.manifest.gate(gate_id).needs:
+            if need in self.failed:
+                roots.add(need)
+            elif need in self.blocked:
+                roots.update(self.blocked[need])
+            else:
+                roots.update(self._roots(need))
+        order = self.loaded.order
+        return tuple(sorted(roots, key=order.index))

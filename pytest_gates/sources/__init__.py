@@ -1,0 +1,1 @@
+"""The authoritative sources a manifest is generated from: models, loading, completeness, generation."""

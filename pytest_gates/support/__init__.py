@@ -1,0 +1,1 @@
+"""Support: atomic writes, digests and canonical JSON, the subject (git), paths and globs. Imports nothing of ours."""

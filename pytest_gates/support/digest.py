@@ -1,0 +1,81 @@
+"""The digest of a set of files: one rule shared by every kind that binds something to its inputs.
+
+A corpus, a benchmark's inputs, the paths an obligation covers: each is a list of paths, globs or
+directories, and each is summarised by :func:`tree_digest`:
+
+1. every pattern is expanded under the rootdir: a file names itself; a glob matches as in the
+   ``files`` kind (``**`` spans directories; hidden files only for a pattern part starting with
+   a dot); a directory means every regular file below it, except hidden ones and ``__pycache__``;
+2. the files, each counted once, are named by their rootdir-relative POSIX path and sorted by that
+   name (code point order, which is also UTF-8 byte order);
+3. each contributes the line ``<name>\\0<sha256 hex of its bytes>\\n``, and the digest is the
+   sha256 of those lines, written ``sha256:<hex>``. Bytes are hashed as stored: no newline or
+   encoding normalisation.
+
+So a renamed, added, removed or edited file changes the digest, and nothing else does.
+``pytest-gates digest PATH...`` prints it, for recording in a source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pytest_gates.support.paths import expand_all, is_glob
+
+#: Folders a directory pattern never descends into: byte-code caches change on every import.
+SKIPPED_DIRS: Final = frozenset({"__pycache__"})
+
+
+@dataclass(frozen=True)
+class TreeDigest:
+    """The digest of the files some patterns name, and what was (not) found."""
+
+    #: ``sha256:<hex>`` of the sorted (name, content digest) lines.
+    digest: str
+    #: The files hashed: rootdir-relative POSIX names, sorted.
+    files: tuple[str, ...]
+    #: The patterns that named no file.
+    missing: tuple[str, ...]
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:<hex>`` of one file's bytes (an evidence file, a source)."""
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _as_globs(rootdir: Path, pattern: str) -> str:
+    # A directory stands for everything below it; "**/*" skips hidden files like any glob.
+    path = rootdir / pattern
+    if not is_glob(pattern) and path.is_dir():
+        return pattern.rstrip("/") + "/**/*"
+    return pattern
+
+
+def tree_files(
+    rootdir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
+) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The files ``patterns`` name under ``rootdir`` (rules 1 and 2 above) as sorted
+    (name, path) pairs, and the patterns that named no file."""
+    patterns = list(patterns)
+    globs = [_as_globs(rootdir, pattern) for pattern in patterns]
+    skipped = [f"**/{folder}" for folder in sorted(SKIPPED_DIRS)]
+    matched, unmatched = expand_all(rootdir, globs, [*exclude, *skipped])
+    original = dict(zip(globs, patterns, strict=True))
+    return matched, [original.get(match.pattern, match.pattern) for match in unmatched]
+
+
+def tree_digest(rootdir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()) -> TreeDigest:
+    """The digest of every file ``patterns`` name under ``rootdir`` (the rules are above)."""
+    matched, missing = tree_files(rootdir, patterns, exclude)
+    total = hashlib.sha256()
+    for name, path in matched:
+        total.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return TreeDigest(
+        digest="sha256:" + total.hexdigest(),
+        files=tuple(name for name, _ in matched),
+        missing=tuple(missing),
+    )
