@@ -10,13 +10,9 @@ the plugin's entry point), and only a ``--gates`` run needs the models behind th
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pytest-gates")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+from pytest_gates.support.version import __version__
 
 if TYPE_CHECKING:
     from pytest_gates.checks.api import (

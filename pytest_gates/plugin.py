@@ -12,7 +12,8 @@ from typing import Final
 
 import pytest
 
-from pytest_gates.session.context import GATE_CLASSES, NESTED_ENV, SESSION_KEY
+from pytest_gates.model.names import GATE_CLASSES, NESTED_ENV
+from pytest_gates.session.context import SESSION_KEY
 
 GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
 MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"

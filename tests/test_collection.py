@@ -195,12 +195,3 @@ def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
-
-
-def test_the_gate_classes_the_markers_name_are_the_models() -> None:
-    from typing import get_args
-
-    from pytest_gates.model.manifest import GateClass
-    from pytest_gates.session.context import GATE_CLASSES
-
-    assert get_args(GateClass) == GATE_CLASSES

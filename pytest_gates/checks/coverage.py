@@ -25,7 +25,7 @@ from pydantic import Field, JsonValue
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.session.context import NESTED_ENV
+from pytest_gates.model.names import NESTED_ENV
 from pytest_gates.support.paths import RelPath, output_tail, plural, run_process
 
 #: Variables that would let an outer pytest, xdist worker or coverage run leak into ours.

@@ -9,7 +9,6 @@ is a finding with both outputs' sha256 and the first difference.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -22,7 +21,7 @@ from pytest_gates.checks.schema import json_pointer
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.sources.models import Argv
-from pytest_gates.support.digest import tree_files
+from pytest_gates.support.digest import sha256_bytes, tree_files
 from pytest_gates.support.paths import RelPath, plural
 
 PLACEHOLDER: Final = "{case}"
@@ -146,12 +145,8 @@ def first_json_difference(
     return None
 
 
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def _compare(params: DifferentialParams, case: str, ref: bytes, cand: bytes) -> Finding | None:
-    digests = f"reference {_sha256(ref)}, candidate {_sha256(cand)}"
+    digests = f"reference {sha256_bytes(ref)}, candidate {sha256_bytes(cand)}"
     if params.compare == "exact":
         if ref == cand:
             return None

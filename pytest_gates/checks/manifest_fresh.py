@@ -15,6 +15,7 @@ from pydantic import JsonValue
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.support.digest import file_digest
 from pytest_gates.support.paths import RelPath, plural
 
@@ -23,7 +24,7 @@ class ManifestFreshParams(CheckParams):
     """Parameters of ``manifest_fresh``."""
 
     #: The generated manifest, relative to the rootdir.
-    manifest: RelPath = "manifests/gates.yaml"
+    manifest: RelPath = DEFAULT_MANIFEST
 
 
 def _recorded_sources(params: ManifestFreshParams, ctx: CheckContext) -> tuple[Any, Any]:

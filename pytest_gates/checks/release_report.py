@@ -19,6 +19,7 @@ from pydantic import Field
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.support.digest import file_digest
 from pytest_gates.support.paths import RelPath, plural
@@ -34,7 +35,7 @@ class ReleaseReportParams(CheckParams):
     #: The report, relative to the rootdir; its folder holds the evidence and the log.
     report: RelPath = ".gates/report.json"
     #: The manifest the report must have been made with.
-    manifest: RelPath = "manifests/gates.yaml"
+    manifest: RelPath = DEFAULT_MANIFEST
     #: Accept a report made on a work tree with uncommitted changes.
     allow_dirty: bool = False
     #: Re-check the report's evidence digests, log chain and verdicts, as ``pytest-gates verify``

@@ -10,7 +10,7 @@ from pydantic import Field
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import CheckError, ManifestError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.projection.source import DEFAULT_MANIFEST
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.projection.sync import plan_sync
 from pytest_gates.support.paths import RelPath, plural
 

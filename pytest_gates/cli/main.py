@@ -8,21 +8,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_gates import __version__
 from pytest_gates.checks.builtin import BUILTIN_KINDS
 from pytest_gates.checks.manifest_schema import dumps, manifest_schema
 from pytest_gates.cli import generate as generate_cli
 from pytest_gates.cli import shards as cli_shards
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.names import DEFAULT_MANIFEST, DEFAULT_OUT
 from pytest_gates.outputs.documents import Document, EvidenceDocument, ReportDocument, output_schema
 from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.projection import sync as projection_sync
 from pytest_gates.sources import schema as source_schema
 from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.version import __version__
 
-DEFAULT_MANIFEST = "manifests/gates.yaml"
-DEFAULT_SCHEMA = "manifests/schema/manifest.schema.json"
 OUTPUT_DOCUMENTS: dict[str, type[Document]] = {
     "evidence": EvidenceDocument,
     "report": ReportDocument,
@@ -117,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser(
         "verify", help="re-check a run's evidence digests, log chain and verdicts"
     )
-    verify.add_argument("dir", nargs="?", default=".gates")
+    verify.add_argument("dir", nargs="?", default=DEFAULT_OUT)
     verify.set_defaults(func=_verify)
     cli_shards.register(sub)
     projection_sync.register(sub)

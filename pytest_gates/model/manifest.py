@@ -5,7 +5,6 @@ The models are the truth; the JSON Schema is generated from them (``pytest-gates
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +21,15 @@ from pytest_gates.model.document import (
     format_validation_error,
     line_of,
 )
+from pytest_gates.model.names import GATE_CLASSES as GATE_CLASSES
+from pytest_gates.model.names import GateClass as GateClass
 from pytest_gates.model.policy import POLICY_KEYS, ProjectionPolicy
-from pytest_gates.session.context import GATE_CLASSES as GATE_CLASSES
+from pytest_gates.support.digest import sha256_bytes
 
 MANIFEST_VERSION: Final = 1
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]*$"
 
 GateId = Annotated[str, Field(pattern=ID_PATTERN, max_length=100)]
-GateClass = Literal["structural", "semantic", "differential", "benchmark", "freshness"]
 Strategy = Literal["retry", "degrade", "block", "rollback"]
 
 
@@ -199,10 +199,6 @@ class ManifestDocument:
             shape = tuple("*" if isinstance(p, int) else p for p in prefix)
             allowed = {shape: list(allowed_keys or ())}
         return format_validation_error(self.filename, self.data, self.root, errors, allowed)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def parse_document(path: Path, display: str | None = None) -> ManifestDocument:

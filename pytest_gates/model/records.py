@@ -7,7 +7,6 @@ Reports without a payload (a crashed xdist worker, a foreign plugin's report) ar
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -153,8 +152,3 @@ class ItemRecord(BaseModel):
             "duration": round(self.duration, 6),
             "attempts": [round(a.duration, 6) for a in self.attempts],
         }
-
-
-def canonical_json(data: Any) -> str:
-    """Sorted keys, no insignificant whitespace: the form digests are taken of."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

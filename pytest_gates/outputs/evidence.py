@@ -17,8 +17,9 @@ from typing import Any, Final
 
 from pytest_gates.chain import GateVerdict
 from pytest_gates.model.manifest import Gate, LoadedManifest
-from pytest_gates.model.records import ItemRecord, canonical_json
-from pytest_gates.support.atomic import atomic_write, sha256_of
+from pytest_gates.model.records import ItemRecord
+from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.digest import json_digest, sha256_bytes
 from pytest_gates.support.subject import Subject
 
 EVIDENCE_SCHEMA: Final = "pytest-gates/evidence/v1"
@@ -87,7 +88,7 @@ def evidence_document(
 
 
 def body_digest(document: Mapping[str, Any]) -> str:
-    return sha256_of(canonical_json(document["body"]).encode())
+    return json_digest(document["body"])
 
 
 def dump(document: Mapping[str, Any]) -> bytes:
@@ -109,4 +110,4 @@ def write_evidence(outdir: Path, gate_id: str, document: Mapping[str, Any]) -> W
     data = dump(document)
     path = evidence_path(outdir, gate_id)
     atomic_write(path, data)
-    return WrittenEvidence(gate_id, path, sha256_of(data), body_digest(document), document)
+    return WrittenEvidence(gate_id, path, sha256_bytes(data), body_digest(document), document)

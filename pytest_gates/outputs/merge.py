@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_gates import __version__
 from pytest_gates.chain import decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
 from pytest_gates.model.manifest import load_manifest
@@ -27,6 +26,7 @@ from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.subject import Subject, isoformat, now
+from pytest_gates.support.version import __version__
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from pytest_gates.errors import EvidenceError
-from pytest_gates.model.records import canonical_json
-from pytest_gates.support.atomic import atomic_write, sha256_of
+from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.digest import canonical_json, sha256_bytes
 
 GENESIS: Final = "sha256:" + "0" * 64
 
@@ -62,7 +62,7 @@ def verify_log(path: Path) -> list[dict[str, Any]]:
                 f"{path}:{number}: the line is not in canonical form (edited by hand)"
             )
         entries.append(entry)
-        prev = sha256_of(line)
+        prev = sha256_bytes(line)
     return entries
 
 
@@ -85,7 +85,7 @@ class TransitionLog:
         """Chain ``entries`` after the existing lines and write the file atomically."""
         existing = self.path.read_bytes() if self.path.exists() else b""
         verified = verify_log(self.path)
-        prev = sha256_of(existing.splitlines()[-1]) if verified else GENESIS
+        prev = sha256_bytes(existing.splitlines()[-1]) if verified else GENESIS
         seq = len(verified)
         run = 1 + max((int(e.get("run", 0)) for e in verified), default=0)
         out = bytearray(existing)
@@ -93,7 +93,7 @@ class TransitionLog:
             seq += 1
             line = canonical_json({**entry, "seq": seq, "run": run, "prev": prev}).encode()
             out += line + b"\n"
-            prev = sha256_of(line)
+            prev = sha256_bytes(line)
         atomic_write(self.path, bytes(out))
         return LogHead(seq, prev)
 
@@ -102,4 +102,4 @@ def log_head(path: Path) -> LogHead:
     entries = verify_log(path)
     if not entries:
         return LogHead(0, GENESIS)
-    return LogHead(len(entries), sha256_of(path.read_bytes().splitlines()[-1]))
+    return LogHead(len(entries), sha256_bytes(path.read_bytes().splitlines()[-1]))

@@ -19,7 +19,7 @@ from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument
 from pytest_gates.outputs.evidence import body_digest
 from pytest_gates.outputs.translog import log_head, verify_log
-from pytest_gates.support.atomic import sha256_file
+from pytest_gates.support.digest import file_digest
 
 
 def _load_json(path: Path) -> Any:
@@ -65,7 +65,7 @@ def verify_outputs(outdir: Path) -> list[str]:
             )
             continue
         recorded = run.get("evidence", {}).get(gate_id, {}).get("sha256")
-        actual = sha256_file(path)
+        actual = file_digest(path)
         if recorded != actual:
             problems.append(
                 f"gate {gate_id}: {path} has sha256 {actual}, the report recorded {recorded}"

@@ -10,9 +10,9 @@ from typing import Final, final
 
 from pytest_gates.errors import GatesError
 from pytest_gates.model.manifest import GATE_CLASSES, LoadedManifest
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.model.policy import ProjectionPolicy
 
-DEFAULT_MANIFEST: Final = "manifests/gates.yaml"
 _DIGEST_LINE: Final = re.compile(r"^\s*# manifest-digest: (\S+)\s*$")
 
 

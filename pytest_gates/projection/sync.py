@@ -14,10 +14,11 @@ from pathlib import Path
 
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.projection.drift import Drift, workflow_drift
 from pytest_gates.projection.emit import manual_regions
 from pytest_gates.projection.handwork import hand_blocks, keep_hand_work
-from pytest_gates.projection.source import DEFAULT_MANIFEST, ProjectionSource, SyncError
+from pytest_gates.projection.source import ProjectionSource, SyncError
 from pytest_gates.projection.targets.github import render_workflow
 from pytest_gates.projection.targets.tox import splice_tox, tox_drift
 from pytest_gates.support.atomic import atomic_write

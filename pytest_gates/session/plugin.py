@@ -18,7 +18,6 @@ from typing import Any, Final
 import pytest
 from pydantic import ValidationError
 
-from pytest_gates import __version__
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
 from pytest_gates.distribute.durations import DurationStore, predict
@@ -34,6 +33,7 @@ from pytest_gates.distribute.xdist.progress import GateProgress, GateTracker, wa
 from pytest_gates.errors import DegradedGateWarning, GatesError, ManifestError
 from pytest_gates.model.document import line_of
 from pytest_gates.model.manifest import CheckSpec, Gate, load_manifest, suite_owner
+from pytest_gates.model.names import DEFAULT_DURATIONS, DEFAULT_MANIFEST, DEFAULT_OUT
 from pytest_gates.model.records import PROPERTY, ItemRecord, PhasePayload, payload_of
 from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.session.classify import BLOCKED_KEY, classify
@@ -47,6 +47,7 @@ from pytest_gates.session.context import SESSION_KEY as SESSION_KEY
 from pytest_gates.session.livechain import LiveChain
 from pytest_gates.session.strategies import run_rollbacks
 from pytest_gates.support.subject import Subject, find_subject, isoformat, now
+from pytest_gates.support.version import __version__
 
 GATE_KEY: Final = pytest.StashKey[str]()
 WAIT_FAILED_KEY: Final = pytest.StashKey[str]()
@@ -62,8 +63,8 @@ class GatesSession:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.rootdir = config.rootpath
-        self.manifest_path = _configured_path(config, "gates_manifest", "manifests/gates.yaml")
-        self.outdir = _configured_path(config, "gates_out", ".gates")
+        self.manifest_path = _configured_path(config, "gates_manifest", DEFAULT_MANIFEST)
+        self.outdir = _configured_path(config, "gates_out", DEFAULT_OUT)
         self.manifest_display = _display(self.manifest_path, self.rootdir)
         try:
             self.loaded = load_manifest(self.manifest_path, self.manifest_display, self.rootdir)
@@ -89,9 +90,7 @@ class GatesSession:
         self.check_prefix = f"{self.manifest_display}::"
         self.explicit_args = config.args_source == pytest.Config.ArgsSource.ARGS
         self.subject = Subject(None, None)
-        self.durations_path = _configured_path(
-            config, "gates_durations", "manifests/durations.json"
-        )
+        self.durations_path = _configured_path(config, "gates_durations", DEFAULT_DURATIONS)
         self._durations: DurationStore | None = None
         try:
             option = config.getoption("gates_shard")

@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from pytest_gates import __version__
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.document import format_validation_error
 from pytest_gates.model.manifest import (
@@ -23,12 +22,13 @@ from pytest_gates.model.manifest import (
     ManifestDocument,
     check_document,
     graph_problems,
-    sha256_bytes,
     suite_problems,
 )
 from pytest_gates.sources.completeness import completeness_problems
 from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet
 from pytest_gates.sources.models import Capability, Differential, in_release
+from pytest_gates.support.digest import sha256_bytes
+from pytest_gates.support.version import __version__
 
 
 def generate_command(sources: SourceSet) -> str:

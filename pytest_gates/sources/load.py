@@ -22,7 +22,7 @@ from pytest_gates.model.document import (
     duplicate_keys,
     format_validation_error,
 )
-from pytest_gates.model.manifest import ManifestDocument, parse_document, sha256_bytes
+from pytest_gates.model.manifest import ManifestDocument, parse_document
 from pytest_gates.sources.models import (
     ALLOWED_KEYS,
     REQUIRED_SOURCES,
@@ -37,6 +37,7 @@ from pytest_gates.sources.models import (
     Ledger,
     ObligationRegistry,
 )
+from pytest_gates.support.digest import sha256_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from pytest_gates.model.manifest import ID_PATTERN, Defaults, Gate, GateClass
+from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.support.paths import RelPath
 
 SOURCES_VERSION: Final = 1
@@ -390,7 +391,7 @@ class GenerateConfig(SourceModel):
     #: The folder of the source files, relative to the project root; default: the config's own.
     sources: RelPath | None = None
     #: The manifest to write, relative to the project root.
-    output: RelPath = "manifests/gates.yaml"
+    output: RelPath = DEFAULT_MANIFEST
     defaults: Defaults = Field(default_factory=Defaults)
     release_report: ReleaseReportFamily = Field(default_factory=ReleaseReportFamily)
     #: Carried into the manifest's ``projection`` key as written.

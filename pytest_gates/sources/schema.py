@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from pytest_gates.checks.api import CheckKind
 from pytest_gates.checks.manifest_schema import SCHEMA_DIALECT, dumps, manifest_schema
+from pytest_gates.model.names import DEFAULT_SOURCE_SCHEMAS
 from pytest_gates.sources.models import (
     BenchmarkManifest,
     CapabilityRegistry,
@@ -27,7 +28,7 @@ from pytest_gates.sources.models import (
 )
 from pytest_gates.support.atomic import atomic_write
 
-DEFAULT_FOLDER: Final = "manifests/schema/sources"
+DEFAULT_FOLDER: Final = DEFAULT_SOURCE_SCHEMAS
 #: Each schema's name (its file is ``<name>.schema.json``) and the model it comes from.
 SOURCE_SCHEMAS: Final[dict[str, type[SourceModel]]] = {
     "generate": GenerateConfig,

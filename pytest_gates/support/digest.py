@@ -19,10 +19,11 @@ So a renamed, added, removed or edited file changes the digest, and nothing else
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from pytest_gates.support.paths import expand_all, is_glob
 
@@ -42,9 +43,24 @@ class TreeDigest:
     missing: tuple[str, ...]
 
 
+def sha256_bytes(data: bytes) -> str:
+    """``sha256:<hex>`` of some bytes: the one way every digest of ours is written."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def file_digest(path: Path) -> str:
     """``sha256:<hex>`` of one file's bytes (an evidence file, a source)."""
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_bytes(path.read_bytes())
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no insignificant whitespace: the form digests are taken of."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_digest(data: Any) -> str:
+    """``sha256:<hex>`` of the canonical JSON of ``data``."""
+    return sha256_bytes(canonical_json(data).encode())
 
 
 def _as_globs(rootdir: Path, pattern: str) -> str:

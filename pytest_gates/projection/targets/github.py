@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from pytest_gates.model.names import DEFAULT_OUT
 from pytest_gates.model.policy import (
     GATES_JOB,
     RESULT_JOB,
@@ -43,7 +44,7 @@ DOWNLOAD_ARTIFACT: Final = Pinned(
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"
 )
 
-OUTPUT_DIR: Final = ".gates"
+OUTPUT_DIR: Final = DEFAULT_OUT
 SHARDS_DIR: Final = "shards"
 #: Reads the decision from the report with Python (not grep), so the check cannot be fooled by
 #: the string appearing elsewhere in the file.
