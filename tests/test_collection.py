@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GatesProject
+from tests.helpers import GatesProject
 
 MANIFEST = """\
 version: 1
