@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from pytest_gates.model.graph import blocking_roots
 from pytest_gates.model.manifest import Manifest
 from pytest_gates.model.records import ItemRecord
 
@@ -43,23 +44,6 @@ class GateVerdict:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-def blocking_roots(
-    needs: Sequence[str], verdicts: Mapping[str, GateVerdict], order: Sequence[str]
-) -> tuple[str, ...]:
-    """The gates whose failure blocks a gate: failed needs, or the roots of blocked needs."""
-    roots: set[str] = set()
-    for need in needs:
-        seen = verdicts.get(need)
-        if seen is None:
-            continue
-        if seen.verdict == "BLOCKED":
-            roots.update(seen.blocked_by)
-        elif seen.verdict in STOPS_DEPENDENTS:
-            roots.add(need)
-    position = {gate_id: i for i, gate_id in enumerate(order)}
-    return tuple(sorted(roots, key=lambda g: position.get(g, len(position))))
-
-
 def fold_gate(
     gate_id: str,
     needs: Sequence[str],
@@ -76,7 +60,14 @@ def fold_gate(
     """
     counts = Counter(record.outcome for record in records)
     count_map: dict[str, int] = {outcome: counts[outcome] for outcome in sorted(counts)}
-    roots = blocking_roots(needs, verdicts, order)
+    roots = blocking_roots(
+        gate_id,
+        {gate_id: needs},
+        order,
+        failed={g for g, v in verdicts.items() if v.verdict in STOPS_DEPENDENTS - {"BLOCKED"}},
+        blocked={g: v.blocked_by for g, v in verdicts.items() if v.verdict == "BLOCKED"},
+        settled=verdicts.keys(),
+    )
     flaky = any(record.flaky for record in records)
     ran = [r for r in records if r.outcome != "not_run"]
     complete = len(ran) == len(records) and bool(records)

@@ -21,6 +21,7 @@ from pytest_gates.model.document import (
     format_validation_error,
     line_of,
 )
+from pytest_gates.model.graph import find_cycle, topological_order
 from pytest_gates.model.names import GATE_CLASSES as GATE_CLASSES
 from pytest_gates.model.names import GateClass as GateClass
 from pytest_gates.model.policy import POLICY_KEYS, ProjectionPolicy
@@ -137,6 +138,10 @@ class Manifest(StrictModel):
     gates: list[Gate] = Field(min_length=1)
     #: How ``pytest-gates sync`` projects the gates into CI files, and what may be kept by hand.
     projection: ProjectionPolicy = Field(default_factory=ProjectionPolicy)
+
+    def needs(self) -> dict[str, list[str]]:
+        """The needs graph: each gate's id -> the ids it needs, in manifest order."""
+        return {gate.id: list(gate.needs) for gate in self.gates}
 
     def gate(self, gate_id: str) -> Gate:
         for gate in self.gates:
@@ -274,7 +279,7 @@ def load_manifest(
         problems += suite_problems(doc, manifest, root_dir)
     if problems:
         raise ManifestError(doc.filename, problems)
-    return LoadedManifest(manifest, doc, path, tuple(topological_order(manifest)))
+    return LoadedManifest(manifest, doc, path, tuple(topological_order(manifest.needs())))
 
 
 def check_document(doc: ManifestDocument) -> list[str]:
@@ -348,61 +353,13 @@ def graph_problems(doc: ManifestDocument, manifest: Manifest) -> list[str]:
                     )
                 )
     if not problems:
-        cycle = find_cycle(manifest)
+        cycle = find_cycle(manifest.needs())
         if cycle:
             first = index[cycle[0]]
             problems.append(
                 doc.error(["gates", first, "needs"], f"dependency cycle: {' -> '.join(cycle)}")
             )
     return problems
-
-
-def find_cycle(manifest: Manifest) -> list[str] | None:
-    """The first cycle in the needs graph (in manifest order), closed: ``[a, b, a]``."""
-    needs = {gate.id: gate.needs for gate in manifest.gates}
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in needs.get(node, []):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for gate in manifest.gates:
-        if gate.id not in state:
-            found = visit(gate.id)
-            if found:
-                return found
-    return None
-
-
-def topological_order(manifest: Manifest) -> list[str]:
-    """Gates so that each comes after all it needs; among the ready ones, manifest order first.
-
-    Deterministic: depends only on the manifest, never on set or dict iteration across processes.
-    """
-    position = {gate.id: i for i, gate in enumerate(manifest.gates)}
-    pending = {gate.id: set(gate.needs) for gate in manifest.gates}
-    order: list[str] = []
-    while pending:
-        ready = sorted((g for g, deps in pending.items() if not deps), key=position.__getitem__)
-        if not ready:  # a cycle; load_manifest has already refused it
-            raise ValueError("dependency cycle")
-        head = ready[0]
-        order.append(head)
-        del pending[head]
-        for deps in pending.values():
-            deps.discard(head)
-    return order
 
 
 def suite_problems(doc: ManifestDocument, manifest: Manifest, root_dir: Path) -> list[str]:
@@ -453,24 +410,3 @@ def suite_owner(manifest: Manifest, root_dir: Path, path: Path) -> Gate | None:
             if resolved == suite_path or resolved.is_relative_to(suite_path):
                 return gate
     return None
-
-
-def connected_groups(manifest: Manifest) -> dict[str, str]:
-    """Each gate's group: gates joined by ``needs`` (in either direction) share one group, named
-    after its first gate in run order. A group is the unit one xdist worker runs in order."""
-    parent = {gate.id: gate.id for gate in manifest.gates}
-
-    def find(node: str) -> str:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for gate in manifest.gates:
-        for need in gate.needs:
-            parent[find(gate.id)] = find(need)
-    order = topological_order(manifest)
-    first: dict[str, str] = {}
-    for gate_id in order:
-        first.setdefault(find(gate_id), gate_id)
-    return {gate_id: first[find(gate_id)] for gate_id in order}

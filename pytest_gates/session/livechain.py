@@ -7,6 +7,7 @@ controller's published progress (:mod:`pytest_gates.distribute.xdist.progress`) 
 
 from __future__ import annotations
 
+from pytest_gates.model.graph import blocking_roots
 from pytest_gates.model.manifest import Gate, LoadedManifest
 from pytest_gates.model.records import PhasePayload
 
@@ -20,6 +21,7 @@ class LiveChain:
 
     def __init__(self, loaded: LoadedManifest) -> None:
         self.loaded = loaded
+        self.needs = loaded.manifest.needs()
         self.failed: set[str] = set()
         self.blocked: dict[str, tuple[str, ...]] = {}
 
@@ -39,13 +41,4 @@ class LiveChain:
     def _roots(self, gate_id: str) -> tuple[str, ...]:
         """The failed gates at the root of ``gate_id`` being blocked, in gate order; a need that
         has not reported yet but whose own needs failed counts as blocked already."""
-        roots: set[str] = set()
-        for need in self.loaded.manifest.gate(gate_id).needs:
-            if need in self.failed:
-                roots.add(need)
-            elif need in self.blocked:
-                roots.update(self.blocked[need])
-            else:
-                roots.update(self._roots(need))
-        order = self.loaded.order
-        return tuple(sorted(roots, key=order.index))
+        return blocking_roots(gate_id, self.needs, self.loaded.order, self.failed, self.blocked)

@@ -1,0 +1,108 @@
+"""The needs graph: cycles, the run order, connected groups and what blocks a gate.
+
+One implementation, used by loading (cycles, order), the distribution (groups), the live chain on
+each process and the fold at the end (blocking roots). Every function takes the graph as a
+mapping from each node to the nodes it needs, in the manifest's order, and depends only on that:
+never on set or dict iteration order across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+#: node -> the nodes it needs, in declaration order.
+Needs = Mapping[str, Sequence[str]]
+
+
+def find_cycle(needs: Needs) -> list[str] | None:
+    """The first cycle in declaration order, closed: ``[a, b, a]``; None when there is none."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in needs.get(node, ()):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in needs:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def topological_order(needs: Needs) -> list[str]:
+    """Nodes so that each comes after all it needs; among the ready ones, declaration order first.
+
+    Raises ``ValueError`` on a cycle (loading refuses cycles before anything asks for an order).
+    """
+    position = {node: i for i, node in enumerate(needs)}
+    pending = {node: set(deps) & position.keys() for node, deps in needs.items()}
+    order: list[str] = []
+    while pending:
+        ready = sorted((g for g, deps in pending.items() if not deps), key=position.__getitem__)
+        if not ready:
+            raise ValueError("dependency cycle")
+        head = ready[0]
+        order.append(head)
+        del pending[head]
+        for deps in pending.values():
+            deps.discard(head)
+    return order
+
+
+def connected_groups(needs: Needs) -> dict[str, str]:
+    """Each node's group: nodes joined by needs (in either direction) share one group, named
+    after its first node in run order. A group is the unit one xdist worker runs in order."""
+    parent = {node: node for node in needs}
+
+    def find(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for node, deps in needs.items():
+        for need in deps:
+            parent[find(node)] = find(need)
+    order = topological_order(needs)
+    first: dict[str, str] = {}
+    for node in order:
+        first.setdefault(find(node), node)
+    return {node: first[find(node)] for node in order}
+
+
+def blocking_roots(
+    node: str,
+    needs: Needs,
+    order: Sequence[str],
+    failed: Collection[str],
+    blocked: Mapping[str, Sequence[str]],
+    settled: Collection[str] = (),
+) -> tuple[str, ...]:
+    """The failed nodes at the root of ``node`` being blocked, in ``order``.
+
+    A need in ``failed`` is a root; a need in ``blocked`` contributes its own roots; a need in
+    ``settled`` (known to have passed) contributes nothing; a need not known yet contributes the
+    roots of its own needs, so a gate is known to be blocked as soon as any gate below it failed.
+    """
+    roots: set[str] = set()
+    for need in needs.get(node, ()):
+        if need in failed:
+            roots.add(need)
+        elif need in blocked:
+            roots.update(blocked[need])
+        elif need not in settled:
+            roots.update(blocking_roots(need, needs, order, failed, blocked, settled))
+    position = {name: i for i, name in enumerate(order)}
+    return tuple(sorted(roots, key=lambda name: position.get(name, len(position))))
