@@ -27,13 +27,16 @@ if TYPE_CHECKING:
         CheckError,
         CheckFailed,
         DegradedGateWarning,
+        DurationsError,
         EvidenceError,
         GatesError,
         GatesWarning,
         ManifestError,
+        SourceError,
     )
     from pytest_gates.model.findings import Finding, Location
-    from pytest_gates.model.manifest import Gate, Manifest, load_manifest
+    from pytest_gates.model.load import load_manifest
+    from pytest_gates.model.manifest import Gate, Manifest
 
 #: public name -> the module that defines it.
 _HOMES = {
@@ -46,15 +49,17 @@ _HOMES = {
     "CheckError": "pytest_gates.errors",
     "CheckFailed": "pytest_gates.errors",
     "DegradedGateWarning": "pytest_gates.errors",
+    "DurationsError": "pytest_gates.errors",
     "EvidenceError": "pytest_gates.errors",
     "GatesError": "pytest_gates.errors",
     "GatesWarning": "pytest_gates.errors",
     "ManifestError": "pytest_gates.errors",
+    "SourceError": "pytest_gates.errors",
     "Finding": "pytest_gates.model.findings",
     "Location": "pytest_gates.model.findings",
     "Gate": "pytest_gates.model.manifest",
     "Manifest": "pytest_gates.model.manifest",
-    "load_manifest": "pytest_gates.model.manifest",
+    "load_manifest": "pytest_gates.model.load",
 }
 
 
@@ -75,6 +80,7 @@ __all__ = [
     "CheckRegistry",
     "CheckResult",
     "DegradedGateWarning",
+    "DurationsError",
     "EvidenceError",
     "Finding",
     "Gate",
@@ -83,6 +89,7 @@ __all__ = [
     "Location",
     "Manifest",
     "ManifestError",
+    "SourceError",
     "__version__",
     "check_kind",
     "load_manifest",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from pytest_gates.model.graph import blocking_roots
-from pytest_gates.model.manifest import Manifest
+from pytest_gates.model.manifest import Gate, Manifest
 from pytest_gates.model.records import ItemRecord
 
 Verdict = Literal["PASS", "FAIL", "ERROR", "DEGRADED", "BLOCKED", "BYPASSED", "NOT_RUN"]
@@ -29,6 +29,17 @@ VERDICTS: Final[tuple[Verdict, ...]] = (
 )
 #: Verdicts that stop the gates needing this one.
 STOPS_DEPENDENTS: Final = frozenset({"FAIL", "ERROR", "BLOCKED"})
+
+
+def tolerates_failure(blocking: bool, strategy: str) -> bool:
+    """The one rule for DEGRADED: an advisory gate, or one whose failure strategy is ``degrade``,
+    turns a failure into DEGRADED (an ERROR stays ERROR)."""
+    return not blocking or strategy == "degrade"
+
+
+def degrades(manifest: Manifest, gate: Gate) -> bool:
+    """:func:`tolerates_failure` for a gate of ``manifest`` (its strategy after defaults)."""
+    return tolerates_failure(gate.blocking, manifest.strategy(gate))
 
 
 @dataclass(frozen=True)
@@ -133,7 +144,7 @@ def fold(
     for gate_id in order:
         gate = manifest.gate(gate_id)
         verdicts[gate_id] = fold_gate(
-            gate_id, gate.needs, manifest.tolerates_failure(gate), by_gate[gate_id], verdicts, order
+            gate_id, gate.needs, degrades(manifest, gate), by_gate[gate_id], verdicts, order
         )
     return verdicts
 

@@ -1,4 +1,9 @@
-"""The exceptions and warnings pytest-gates raises."""
+"""The exceptions and warnings pytest-gates raises: one tree.
+
+Errors for a user's input derive from :class:`GatesError`; those about one input file derive from
+:class:`InputFileError` and carry the file and every problem found in it. Leaf classes are final
+and carry the object at fault, as pluggy's ``PluginValidationError`` carries the plugin.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +18,35 @@ class GatesError(Exception):
     """Base class of every error pytest-gates raises for a user's input."""
 
 
-@final
-class ManifestError(GatesError):
-    """A manifest (or another input file) is invalid.
+class InputFileError(GatesError):
+    """An input file is invalid: base of the errors that name one file and its problems.
 
     Carries every problem found, each already formatted as
     ``<file>[:<line>]: <breadcrumb>: <what was expected>, found <what was there>``.
     """
 
     def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        #: The file at fault, as it is named in the problems.
         self.path = str(path)
         #: One formatted line per problem, in document order.
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+@final
+class ManifestError(InputFileError):
+    """The gate manifest is invalid (``path``: the manifest)."""
+
+
+@final
+class SourceError(InputFileError):
+    """A project's sources are invalid or incomplete (``path``: the source file, or the
+    generation config when the problems span several files)."""
+
+
+@final
+class DurationsError(InputFileError):
+    """The recorded durations file is unreadable or not in a known format (``path``: the file)."""
 
 
 @final
@@ -51,6 +72,24 @@ class CheckFailed(Exception):
     def __init__(self, summary: str) -> None:
         self.summary = summary
         super().__init__(summary)
+
+
+@final
+class WorkersLost(Exception):
+    """xdist gave up on its crashed workers before the gates ``gate`` needs could finish.
+
+    Not a user's mistake: the items that waited for those gates are ``ERROR``.
+    """
+
+    def __init__(self, gate: str, needs: Sequence[str]) -> None:
+        #: The gate whose items cannot start.
+        self.gate = gate
+        #: The gates it needs, which will not finish.
+        self.needs = tuple(needs)
+        super().__init__(
+            f"the gates {', '.join(self.needs)} that {gate} needs cannot finish: "
+            "xdist gave up on crashed workers"
+        )
 
 
 class GatesWarning(pytest.PytestWarning):

@@ -1,15 +1,24 @@
-"""Hooks that pytest-gates adds to pytest; implement them in a conftest.py or an installed plugin."""
+"""Hooks that pytest-gates adds to pytest; implement them in a conftest.py or an installed plugin.
+
+``pytest_addhooks`` registers this module under ``--gates`` and without it, so a plugin that
+implements a hook validates either way.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+import pluggy
 import pytest
 
 if TYPE_CHECKING:
     from pytest_gates.checks.api import CheckRegistry
 
+#: Marks the hook specifications of this module (pytest's own project name).
+hookspec: Final = pluggy.HookspecMarker("pytest")
 
+
+@hookspec
 def pytest_gates_register_checks(registry: CheckRegistry) -> None:
     """Register check kinds: call ``registry.register(kind)`` for each.
 
@@ -19,6 +28,7 @@ def pytest_gates_register_checks(registry: CheckRegistry) -> None:
     """
 
 
+@hookspec
 def pytest_gates_report(config: pytest.Config, report: dict[str, Any]) -> None:
     """Called on the controller with the finished report (as written to ``report.json``).
 

@@ -13,7 +13,6 @@ from typing import Final
 import pytest
 
 from pytest_gates.model.names import GATE_CLASSES, NESTED_ENV
-from pytest_gates.session.context import SESSION_KEY
 
 GATES_HELP: Final = "run the release gates of the manifest (and nothing else), then write evidence and the go/no-go report"
 MANIFEST_HELP: Final = "the gate manifest (default: manifests/gates.yaml)"
@@ -77,29 +76,64 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not gates_enabled(config):
         return
-    from pytest_gates.session.plugin import GatesSession
+    from pytest_gates.session.configure import build_context, gate_args
+    from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY, CollectionState
+    from pytest_gates.session.runtime import RuntimePlugin
 
-    session = GatesSession(config)
-    config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(session, "gates-session")
-    if config.pluginmanager.hasplugin("xdist"):
-        from pytest_gates.distribute.xdist.scheduler import XdistHooks
+    context = build_context(config)
+    state = CollectionState()
+    config.stash[CONTEXT_KEY] = context
+    config.stash[SESSION_KEY] = state
+    if not context.explicit_args:
+        # Under --gates the session is the gates: the manifest and the suites, nothing else.
+        config.args = gate_args(context)
+    config.pluginmanager.register(RuntimePlugin(config, context, state), "gates-runtime")
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller gathers, folds and writes
+    from pytest_gates.session.controller import ControllerPlugin
 
-        config.pluginmanager.register(XdistHooks(session), "gates-xdist")
+    tracker = None
+    if config.pluginmanager.hasplugin("xdist") and _distributing(config):
+        from pytest_gates.distribute.xdist.progress import GateTracker
+
+        tracker = GateTracker.in_temp_folder()
+    controller = ControllerPlugin(config, context, state, tracker)
+    config.pluginmanager.register(controller, "gates-controller")
+    if tracker is not None:
+        from pytest_gates.distribute.xdist.hooks import XdistHooks
+
+        hooks = XdistHooks(config, context.plan, tracker, controller)
+        config.pluginmanager.register(hooks, "gates-xdist")
+
+
+def _distributing(config: pytest.Config) -> bool:
+    """xdist will run the items on workers (its own test, ``_is_distribution_mode``)."""
+    if config.getoption("collectonly"):
+        return False
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for name in ("gates-xdist", "gates-session"):
+    controller = config.pluginmanager.get_plugin("gates-controller")
+    for name in ("gates-xdist", "gates-controller", "gates-runtime"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
+    if controller is not None and controller.tracker is not None:
+        controller.tracker.close()
+    if not gates_enabled(config):
+        return
+    from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY
+
+    if CONTEXT_KEY in config.stash:
+        del config.stash[CONTEXT_KEY]
     if SESSION_KEY in config.stash:
         del config.stash[SESSION_KEY]
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     if gates_enabled(config):
-        return None  # the session object decides
+        return None  # the runtime plugin decides
     suites = config.stash.get(INERT_SUITES_KEY, None)
     if suites is None:
         suites = _suites_leniently(config)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from pytest_gates.outputs.layout import evidence_path
+
 #: A conftest for sample projects: a check kind whose behaviour the manifest scripts.
 KINDS_CONFTEST = """
 import os
@@ -90,7 +92,7 @@ class GatesProject:
         return json.loads((self.root / out / "report.json").read_text())
 
     def evidence(self, gate: str, out: str = ".gates") -> dict[str, Any]:
-        return json.loads((self.root / out / "evidence" / f"{gate}.json").read_text())
+        return json.loads((self.root / out / evidence_path(gate)).read_text())
 
     def verdicts(self, out: str = ".gates") -> dict[str, str]:
         return {g["id"]: g["verdict"] for g in self.report(out)["body"]["gates"]}

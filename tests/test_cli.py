@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 
 from pytest_gates.checks.builtin import BUILTIN_KINDS
-from pytest_gates.checks.manifest_schema import dumps, manifest_schema
+from pytest_gates.checks.schemas import manifest_schema
 from pytest_gates.cli.main import main
+from pytest_gates.support.schema_text import dumps
 
 ROOT = Path(__file__).parent.parent
 COMMITTED = ROOT / "manifests" / "schema" / "manifest.schema.json"

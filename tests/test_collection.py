@@ -187,7 +187,7 @@ def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
 
     script = (
         "import sys, pytest_gates.plugin, pytest_gates\n"
-        "heavy = [m for m in ('pytest_gates.session.plugin', 'pytest_gates.model.manifest', 'pydantic', 'yaml',"
+        "heavy = [m for m in ('pytest_gates.session.runtime', 'pytest_gates.session.controller', 'pytest_gates.session.context', 'pytest_gates.model.manifest', 'pydantic', 'yaml',"
         " 'pytest_gates.checks.api') if m in sys.modules]\n"
         "print(heavy)\n"
     )

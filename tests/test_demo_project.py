@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import GatesProject
+from pytest_gates.outputs.verify import verify_outputs
+from tests.helpers import GatesProject
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "demo"
 ALL_PASS = {
@@ -32,9 +34,10 @@ def demo(project: GatesProject) -> GatesProject:
     return project
 
 
-def finding(project: GatesProject, gate: str) -> dict[str, object]:
+def finding(project: GatesProject, gate: str) -> dict[str, Any]:
     items = project.evidence(gate)["body"]["items"]
-    return next(f for item in items for f in item["findings"])
+    found: dict[str, Any] = next(f for item in items for f in item["findings"])
+    return found
 
 
 @pytest.mark.slow
@@ -43,6 +46,7 @@ def test_the_sample_project_is_go(demo: GatesProject) -> None:
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["decision: GO: every gate passed"])
     assert demo.verdicts() == ALL_PASS
+    assert verify_outputs(demo.root / ".gates") == []
     coverage = demo.evidence("qa.tests")["body"]["items"][0]["details"]
     assert coverage["total"] >= 0.8
 

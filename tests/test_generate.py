@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from pytest_gates.cli.main import main
-from pytest_gates.errors import ManifestError
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.errors import SourceError
+from pytest_gates.model.load import load_manifest
 from pytest_gates.sources.generate import generate, header
 from pytest_gates.sources.load import load_sources
 from pytest_gates.support.digest import file_digest
@@ -201,7 +201,7 @@ def test_extra_gates_may_not_take_a_generated_id_nor_need_an_unknown_gate(sample
     extras = sample / "gates" / "extra-gates.yaml"
     edit(extras, "id: qa.sources", "id: issues.status")
     edit(extras, "description: every Python file parses", "needs: [qa.lint]")
-    with pytest.raises(ManifestError) as info:
+    with pytest.raises(SourceError) as info:
         generate(load_sources(sample))
     assert info.value.problems == [
         "gates/extra-gates.yaml:4: gates[id='issues.status'].id: gate id 'issues.status' is "
@@ -217,7 +217,7 @@ def test_the_projection_block_is_carried_and_validated_in_the_config(sample: Pat
     config.write_text(config.read_text() + "projection:\n  shards: 2\n  branch: trunk\n")
     assert projected(sample)["projection"] == {"shards": 2, "branch": "trunk"}
     config.write_text(config.read_text() + "  bogus: 1\n")
-    with pytest.raises(ManifestError) as info:
+    with pytest.raises(SourceError) as info:
         generate(load_sources(sample))
     assert info.value.problems == ["gates/generate.yaml:11: projection: unexpected key 'bogus'"]
 

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.builtin import BUILTIN_KINDS
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
 from pytest_gates.sources.generate import generate
 from pytest_gates.sources.load import load_sources
 from pytest_gates.support.digest import tree_digest

@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gates.errors import ManifestError
+from pytest_gates.errors import (
+    DurationsError,
+    GatesError,
+    InputFileError,
+    ManifestError,
+    SourceError,
+    WorkersLost,
+)
+from pytest_gates.model.document import key_table
 from pytest_gates.model.graph import connected_groups, topological_order
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
+from pytest_gates.model.manifest import Manifest, Retry
 
 GOOD = """\
 version: 1
@@ -223,3 +232,25 @@ def test_topological_order_is_manifest_order_among_ready_gates(tmp_path: Path) -
         "lint": "files",
         "review": "files",
     }
+
+
+def test_the_did_you_mean_keys_are_the_models_own_at_every_depth() -> None:
+    table = key_table(Manifest)
+    assert sorted(table[("gates", "*", "retry")]) == ["attempts", "backoff"]
+    assert "class" in table[("gates", "*")]  # the alias, as it is written
+    assert sorted(table[("projection", "allow")]) == ["jobs", "steps"]
+    assert sorted(key_table(Retry, ["gates", 3, "retry"])) == [("gates", "*", "retry")]
+
+
+def test_errors_carry_what_is_at_fault() -> None:
+    lost = WorkersLost("qa.tests", ["qa.lint", "qa.types"])
+    assert (lost.gate, lost.needs) == ("qa.tests", ("qa.lint", "qa.types"))
+    assert str(lost) == (
+        "the gates qa.lint, qa.types that qa.tests needs cannot finish: "
+        "xdist gave up on crashed workers"
+    )
+    assert not isinstance(lost, GatesError)  # not a user's mistake
+    for error in (ManifestError, SourceError, DurationsError):
+        found = error("a.yaml", ["a.yaml:1: x", "a.yaml:2: y"])
+        assert (found.path, str(found)) == ("a.yaml", "a.yaml:1: x\na.yaml:2: y")
+        assert isinstance(found, InputFileError)

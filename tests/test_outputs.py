@@ -12,7 +12,14 @@ import jsonschema
 import pytest
 
 from pytest_gates.cli.main import main as cli
-from tests.conftest import GatesProject
+from pytest_gates.errors import EvidenceError
+from pytest_gates.outputs.documents import EvidenceDocument
+from pytest_gates.outputs.render.registry import FORMATS, written_files
+from pytest_gates.outputs.render.terminal import terminal_table
+from pytest_gates.outputs.translog import verify_log
+from pytest_gates.outputs.verify import read_report, verify_outputs
+from pytest_gates.support.digest import canonical_json
+from tests.helpers import GatesProject
 
 MANIFEST = """\
 version: 1
@@ -145,43 +152,62 @@ def test_verify_catches_an_edited_evidence_file(
 ) -> None:
     path = ran.root / ".gates" / "evidence" / "lint.json"
     path.write_text(path.read_text().replace('"FAIL"', '"PASS"'))
-    problems = _verify_problems(ran, capsys)
-    assert any(p.startswith("gate lint: ") and "the report recorded" in p for p in problems)
-    assert "gate lint: the evidence body does not match the report's digest" in problems
-    assert (
-        "gate lint: the report says FAIL, the evidence says PASS, its items fold to FAIL"
-        in problems
-    )
+    recorded = ran.report()["run"]["evidence"]["lint"]["sha256"]
+    assert _verify_problems(ran, capsys) == [
+        f"gate lint: {path} has sha256 {sha256(path)}, the report recorded {recorded}",
+        "gate lint: the evidence body does not match the report's digest",
+        "gate lint: the report says FAIL, the evidence says PASS, its items fold to FAIL",
+        f"{ran.root / '.gates'}: 3 problem(s): the outputs do not hold together",
+    ]
 
 
 def test_verify_catches_missing_evidence(
     ran: GatesProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (ran.root / ".gates" / "evidence" / "size.json").unlink()
-    problems = _verify_problems(ran, capsys)
-    assert problems[0].startswith("gate size: ")
-    assert problems[0].endswith("missing: no evidence, so no verdict")
+    path = ran.root / ".gates" / "evidence" / "size.json"
+    path.unlink()
+    assert verify_outputs(ran.root / ".gates") == [
+        f"gate size: {path}: missing: no evidence, so no verdict"
+    ]
 
 
-@pytest.mark.parametrize("tamper", ["edit", "delete", "reorder", "truncate", "edit_last"])
-def test_verify_catches_a_tampered_log(
-    ran: GatesProject, capsys: pytest.CaptureFixture[str], tamper: str
-) -> None:
+def _digest(line: bytes) -> str:
+    return "sha256:" + hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+GENESIS = "sha256:" + "0" * 64
+
+
+def _tamper(lines: list[bytes], how: str) -> tuple[list[bytes], str]:
+    """The log's lines tampered with ``how``, and what verify must say about it."""
+    chain = "chain broken: prev is {!r}, expected {!r} (a line before it was edited, deleted or reordered)"
+    if how == "edit":
+        edited = lines[1].replace(b'"FAIL"', b'"PASS"')
+        return [lines[0], edited, lines[2]], ":3: " + chain.format(
+            _digest(lines[1]), _digest(edited)
+        )
+    if how == "delete":
+        return lines[1:], ":1: " + chain.format(_digest(lines[0]), GENESIS)
+    if how == "reorder":
+        return [lines[1], lines[0], lines[2]], ":1: " + chain.format(_digest(lines[0]), GENESIS)
+    if how == "truncate":
+        return lines[:-1], ": the report cites line 3, the log has 2: it was truncated"
+    if how == "cut":
+        return [*lines[:-1], lines[-1][:20]], (
+            ": the last line is cut short (no newline): the log was truncated"
+        )
+    assert how == "edit_last"
+    return [*lines[:-1], lines[-1].replace(b'"PASS"', b'"FAIL"')], (
+        ": the last line's digest differs from the report's head (edited)"
+    )
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "reorder", "truncate", "cut", "edit_last"])
+def test_verify_names_how_the_log_was_tampered_with(ran: GatesProject, tamper: str) -> None:
     path = ran.root / ".gates" / "transitions.jsonl"
-    lines = path.read_bytes().splitlines(keepends=True)
-    if tamper == "edit":
-        lines[1] = lines[1].replace(b'"FAIL"', b'"PASS"')
-    elif tamper == "delete":
-        del lines[0]
-    elif tamper == "reorder":
-        lines[0], lines[1] = lines[1], lines[0]
-    elif tamper == "truncate":
-        lines = lines[:-1]
-    elif tamper == "edit_last":
-        lines[-1] = lines[-1].replace(b'"PASS"', b'"FAIL"')
+    lines, message = _tamper(path.read_bytes().splitlines(keepends=True), tamper)
     path.write_bytes(b"".join(lines))
-    problems = _verify_problems(ran, capsys)
-    assert any("transitions.jsonl" in p for p in problems), problems
+    assert verify_outputs(ran.root / ".gates") == [f"{path}{message}"]
 
 
 def test_a_broken_log_is_not_appended_to_and_fails_the_session(ran: GatesProject) -> None:
@@ -318,3 +344,31 @@ def test_verify_names_a_report_that_is_not_one(
     assert problems[0].endswith(
         "report.json: not a pytest-gates report: body.decision: Field required"
     )
+
+
+def test_each_rendering_is_its_registered_renderer_on_the_documents_read_back(
+    ran: GatesProject,
+) -> None:
+    out = ran.root / ".gates"
+    report = read_report(out)
+    evidence = {
+        gate.id: EvidenceDocument.model_validate(ran.evidence(gate.id))
+        for gate in report.body.gates
+    }
+    assert {name: fmt.filename for name, fmt in FORMATS.items()} == {
+        "markdown": "report.md",
+        "html": "report.html",
+        "sarif": "findings.sarif",
+        "terminal": None,
+    }
+    for filename, render in written_files():
+        assert (out / filename).read_text() == render(report, evidence), filename
+    assert FORMATS["terminal"].render(report, evidence).splitlines() == terminal_table(ran.report())
+
+
+def test_a_chained_log_line_that_is_not_a_transition_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "transitions.jsonl"
+    path.write_text(canonical_json({"prev": "sha256:" + "0" * 64, "seq": 1}) + "\n")
+    with pytest.raises(EvidenceError) as info:
+        verify_log(path)
+    assert str(info.value) == f"{path}:1: not a transition: time: Field required"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from pytest_gates.distribute.durations import DurationStore
-from pytest_gates.distribute.shards import plan_shards
-from pytest_gates.distribute.xdist.scheduler import GateScheduling
-from pytest_gates.model.manifest import LoadedManifest, load_manifest
+from pytest_gates.distribute.plan import Planner, ShardPlan
+from pytest_gates.distribute.xdist.hooks import XdistHooks
+from pytest_gates.distribute.xdist.progress import GateProgress, GateTracker
+from pytest_gates.distribute.xdist.scheduler import IN_FLIGHT, GateScheduling
+from pytest_gates.model.load import LoadedManifest, load_manifest
 
 MANIFEST = """\
 version: 1
@@ -33,48 +36,66 @@ DURATIONS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class FakeGateway:
     id: str
 
 
-#: Every send of every fake worker, in the order they happened.
-SENDS: list[int] = []
-
-
 @dataclass(eq=False)
 class FakeNode:
+    """A worker: records what it was sent, here and in the run's shared log of sends."""
+
     gateway: FakeGateway
+    sends: list[int]
     sent: list[int] = field(default_factory=list)
     shutting_down: bool = False
 
-    def send_runtest_some(self, indices: list[int]) -> None:
+    def send_runtest_some(self, indices: Sequence[int]) -> None:
         self.sent.extend(indices)
-        SENDS.extend(indices)
+        self.sends.extend(indices)
 
     def shutdown(self) -> None:
         self.shutting_down = True
 
 
-class FakeSession:
-    """What the scheduler asks of the gate session."""
+@dataclass
+class RecordingProgress:
+    """The progress publisher: records the gates the scheduler said to expect."""
 
-    def __init__(self, loaded: LoadedManifest) -> None:
-        self.loaded = loaded
-        self.expected: list[str] = []
+    expected: list[str] = field(default_factory=list)
 
-    def gate_of_nodeid(self, nodeid: str) -> str | None:
-        return nodeid.split("::")[1]
+    def expect(self, gates: Iterable[str]) -> None:
+        self.expected = list(gates)
 
-    def predict(self, nodeids: list[str]) -> dict[str, float]:
-        store = DurationStore({n: [DURATIONS[n.split("::")[2]]] for n in nodeids})
-        planned = plan_shards(
-            self.loaded.manifest, {n: self.gate_of_nodeid(n) for n in nodeids}, store, 1
-        )
-        return {n: p.seconds for n, p in planned.predictions.items()}
 
-    def expect_items(self, nodeids: list[str]) -> None:
-        self.expected = list(nodeids)
+@dataclass
+class Run:
+    """One scheduler over fake workers, and every send in the order it happened."""
+
+    sched: GateScheduling
+    nodes: list[FakeNode]
+    progress: RecordingProgress
+    sends: list[int]
+
+    @property
+    def collection(self) -> list[str]:
+        assert self.sched.collection is not None
+        return self.sched.collection
+
+    def name(self, index: int) -> str:
+        return self.collection[index].split("::")[2]
+
+    def add(self, name: str) -> FakeNode:
+        node = FakeNode(FakeGateway(name), self.sends)
+        self.sched.add_node(node)
+        self.sched.add_node_collection(node, self.collection)
+        self.sched.schedule()
+        return node
+
+    def complete_oldest(self, node: FakeNode) -> str:
+        index = self.sched.node2pending[node][0]
+        self.sched.mark_test_complete(node, index)
+        return self.name(index)
 
 
 @pytest.fixture
@@ -88,81 +109,144 @@ def collection(loaded: LoadedManifest) -> list[str]:
     return [f"m.yaml::{g.id}::{c.id}" for g in loaded.gates_in_order() for c in g.checks]
 
 
-def start(
-    loaded: LoadedManifest, workers: int, pytester: pytest.Pytester
-) -> tuple[GateScheduling, list[FakeNode]]:
+def start(loaded: LoadedManifest, workers: int, pytester: pytest.Pytester) -> Run:
+    store = DurationStore({f"m.yaml::{g}::{c}": [s] for g, c, s in _checks(loaded)})
+    planner = Planner(loaded, lambda: store)
+
+    def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
+        return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
+
     config = pytester.parseconfig("--tx", f"{workers}*popen")
-    sched = GateScheduling(config, None, FakeSession(loaded))  # type: ignore[arg-type]
-    nodes = [FakeNode(FakeGateway(f"gw{i}")) for i in reversed(range(workers))]
+    progress = RecordingProgress()
+    sched = GateScheduling(config, None, plan_for, progress)
+    sends: list[int] = []
+    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in reversed(range(workers))]
     for node in nodes:
-        sched.add_node(node)  # type: ignore[arg-type]
-        sched.add_node_collection(node, collection(loaded))  # type: ignore[arg-type]
+        sched.add_node(node)
+        sched.add_node_collection(node, collection(loaded))
     sched.schedule()
-    return sched, sorted(nodes, key=lambda n: n.gateway.id)
+    return Run(sched, sorted(nodes, key=lambda n: n.gateway.id), progress, sends)
 
 
-def run_to_end(sched: GateScheduling, nodes: list[FakeNode]) -> dict[str, list[str]]:
+def _checks(loaded: LoadedManifest) -> list[tuple[str, str, float]]:
+    return [(g.id, c.id, DURATIONS[c.id]) for g in loaded.manifest.gates for c in g.checks]
+
+
+def run_to_end(run: Run, nodes: list[FakeNode]) -> dict[str, list[str]]:
     """Complete items one at a time, always the oldest pending item of the first busy worker."""
-    assert sched.collection is not None
     done: dict[str, list[str]] = {n.gateway.id: [] for n in nodes}
     for _ in range(100):
-        busy = [n for n in nodes if sched.node2pending.get(n)]  # type: ignore[call-overload]
+        busy = [n for n in nodes if run.sched.node2pending.get(n)]
         if not busy:
             break
-        node = busy[0]
-        index = sched.node2pending[node][0]  # type: ignore[index]
-        done[node.gateway.id].append(sched.collection[index].split("::")[2])
-        sched.mark_test_complete(node, index)  # type: ignore[arg-type]
-    assert sched.tests_finished
+        done[busy[0].gateway.id].append(run.complete_oldest(busy[0]))
+    assert run.sched.tests_finished
     return done
 
 
 def test_each_worker_gets_a_balanced_deterministic_share_longest_first(
     loaded: LoadedManifest, pytester: pytest.Pytester
 ) -> None:
-    sched, nodes = start(loaded, 2, pytester)
-    shares = [sorted(sched.collection[i].split("::")[2] for i in share) for share in sched.planned]  # type: ignore[index]
-    loads = [sum(DURATIONS[name] for name in share) for share in shares]
-    assert sorted(loads) == [10.0, 10.0]
-    first, _ = start(loaded, 2, pytester)
-    assert first.planned == sched.planned
-    done = run_to_end(sched, nodes)
+    run = start(loaded, 2, pytester)
+    shares = [[run.name(i) for i in share] for share in run.sched.planned]
+    assert sorted(sum(DURATIONS[name] for name in share) for share in shares) == [10.0, 10.0]
+    for share in shares:  # by gate in run order, then longest first
+        gates = [next(g for g, c, _ in _checks(loaded) if c == name) for name in share]
+        order = list(loaded.order)
+        assert [order.index(g) for g in gates] == sorted(order.index(g) for g in gates)
+    assert start(loaded, 2, pytester).sched.planned == run.sched.planned
+    assert run.progress.expected == [g for g, _, _ in _checks(loaded)]
+    done = run_to_end(run, run.nodes)
     assert sorted(done["gw0"] + done["gw1"]) == sorted(DURATIONS)
-    assert all(node.shutting_down for node in nodes)
+    assert all(node.shutting_down for node in run.nodes)
 
 
 def test_a_gate_is_sent_only_after_every_item_of_its_needs(
     loaded: LoadedManifest, pytester: pytest.Pytester
 ) -> None:
-    SENDS.clear()
-    sched, nodes = start(loaded, 2, pytester)
-    assert sched.collection is not None
-    for _ in range(100):
-        busy = [n for n in nodes if sched.node2pending.get(n)]  # type: ignore[call-overload]
-        if not busy:
-            break
-        sched.mark_test_complete(busy[0], sched.node2pending[busy[0]][0])  # type: ignore[arg-type, index]
-    order = [sched.collection[i].split("::")[2] for i in SENDS]
+    run = start(loaded, 2, pytester)
+    run_to_end(run, run.nodes)
+    order = [run.name(i) for i in run.sends]
     assert sorted(order) == sorted(DURATIONS)
     lint_first = min(order.index("ruff"), order.index("fmt"))
     assert lint_first > order.index("a")
     assert lint_first > order.index("b")
 
 
-def test_a_crashed_workers_rest_goes_to_its_replacement(
+def test_a_crashed_worker_holding_two_items_hands_the_second_and_its_share_over(
     loaded: LoadedManifest, pytester: pytest.Pytester
 ) -> None:
-    sched, nodes = start(loaded, 2, pytester)
-    victim = nodes[0]
-    assert sched.collection is not None
-    pending = list(sched.node2pending[victim])  # type: ignore[index]
-    crashed = sched.remove_node(victim)  # type: ignore[arg-type]
-    assert crashed == sched.collection[pending[0]]
-    replacement = FakeNode(FakeGateway("gw2"))
-    sched.add_node(replacement)  # type: ignore[arg-type]
-    sched.add_node_collection(replacement, collection(loaded))  # type: ignore[arg-type]
-    sched.schedule()
-    assert pending[1:] == replacement.sent[: len(pending) - 1]
-    done = run_to_end(sched, [nodes[1], replacement])
-    ran = done["gw1"] + done["gw2"]
-    assert sorted(ran) == sorted(set(DURATIONS) - {crashed.split("::")[2]})
+    run = start(loaded, 2, pytester)
+    victim, survivor = run.nodes
+    pending = list(run.sched.node2pending[victim])
+    assert len(pending) == IN_FLIGHT == 2
+    share = run.sched.node2share[victim]
+    rest_of_share = list(run.sched.shares[share])
+    assert rest_of_share
+    crashed = run.sched.remove_node(victim)
+    assert crashed == run.collection[pending[0]]
+    replacement = run.add("gw2")
+    # The unfinished item first, then the crashed worker's share in its order.
+    assert replacement.sent == [pending[1], rest_of_share[0]]
+    done = run_to_end(run, [survivor, replacement])
+    assert sorted(done["gw1"] + done["gw2"]) == sorted(set(DURATIONS) - {run.name(pending[0])})
+
+
+def test_a_crashed_worker_holding_one_item_loses_only_that_item(
+    loaded: LoadedManifest, pytester: pytest.Pytester
+) -> None:
+    run = start(loaded, 2, pytester)
+    victim, survivor = run.nodes
+    done: list[str] = []
+    while any(run.sched.shares) or run.sched.node2pending[survivor]:
+        busy = survivor if run.sched.node2pending[survivor] else victim
+        done.append(run.complete_oldest(busy))
+    while len(run.sched.node2pending[victim]) > 1:
+        done.append(run.complete_oldest(victim))
+    (held,) = run.sched.node2pending[victim]
+    crashed = run.sched.remove_node(victim)
+    assert crashed == run.collection[held]
+    replacement = run.add("gw2")
+    assert replacement.sent == []  # nothing was left to hand over
+    assert run.sched.tests_finished
+    assert sorted(done) == sorted(set(DURATIONS) - {run.name(held)})
+
+
+@dataclass
+class RecordingResults:
+    """What the xdist hooks hand the controller: collections and workers' outputs."""
+
+    collected: list[list[str]] = field(default_factory=list)
+    outputs: list[dict[str, object]] = field(default_factory=list)
+
+    def worker_collected(self, nodeids: Sequence[str]) -> None:
+        self.collected.append(list(nodeids))
+
+    def worker_finished(self, workeroutput: Mapping[str, object]) -> None:
+        self.outputs.append(dict(workeroutput))
+
+
+@dataclass(eq=False)
+class FinishedNode(FakeNode):
+    workeroutput: dict[str, object] = field(default_factory=dict)
+
+
+def test_the_hooks_abandon_the_progress_once_xdist_stops_replacing_crashed_workers(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    config = pytester.parseconfig("--tx", "2*popen", "--max-worker-restart=1")
+    tracker = GateTracker(tmp_path / "progress.json")
+    results = RecordingResults()
+
+    def no_plan(nodeids: Sequence[str], total: int) -> ShardPlan:
+        raise AssertionError("not asked for")
+
+    hooks = XdistHooks(config, no_plan, tracker, results)
+    node = FinishedNode(FakeGateway("gw0"), [], workeroutput={"gates_deselected": ["x"]})
+    hooks.pytest_xdist_node_collection_finished(node, ["a", "b"])
+    hooks.pytest_testnodedown(node, "crashed")
+    assert not GateProgress.read(tracker.path).abandoned  # one restart is allowed
+    hooks.pytest_testnodedown(node, "crashed")
+    assert GateProgress.read(tracker.path).abandoned
+    assert results.collected == [["a", "b"]]
+    assert results.outputs == [{"gates_deselected": ["x"]}] * 2

@@ -9,6 +9,17 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main as cli
+from pytest_gates.model.records import ItemOutcome, ItemRecord
+from pytest_gates.outputs.documents import (
+    EvidenceBody,
+    EvidenceDocument,
+    EvidenceTiming,
+    ItemBody,
+    ManifestRef,
+    ReportBody,
+    ReportDocument,
+    SubjectRef,
+)
 from pytest_gates.outputs.merge import ShardOutput, check_shards, merged_records
 from tests.conftest import GatesProject
 
@@ -147,11 +158,12 @@ def test_merge_of_a_passing_run_is_go(demo: GatesProject, monkeypatch: pytest.Mo
 
 def refusal(demo: GatesProject, capsys: pytest.CaptureFixture[str], *folders: str) -> list[str]:
     assert cli(["merge", *folders, "--out", "refused"]) == 1
-    body = demo.report("refused")["body"]
-    assert body["decision"] == "NO_GO"
-    assert body["reason"].startswith("merge refused: ")
+    report = demo.report("refused")
+    problems = list(report["run"]["problems"])
+    assert report["body"]["decision"] == "NO_GO"
+    assert report["body"]["reason"] == "merge refused: " + "; ".join(problems)
     capsys.readouterr()
-    return list(body["problems"])
+    return problems
 
 
 def test_merge_refuses_missing_and_repeated_shards(
@@ -177,12 +189,17 @@ def test_merge_refuses_shards_of_different_manifests_or_tampered_outputs(
     demo.manifest(MANIFEST.replace("expected_duration: 40", "expected_duration: 41"))
     second = run_shards(demo, 2)[1]
     monkeypatch.chdir(demo.root)
-    (problem,) = refusal(demo, capsys, "old1", second)
-    assert problem.startswith("the shards ran different manifests: ")
+    refs = sorted(
+        json.dumps(demo.report(out)["body"]["manifest"], sort_keys=True) for out in ("old1", second)
+    )
+    assert refusal(demo, capsys, "old1", second) == [
+        f"the shards ran different manifests: {refs[0]} vs {refs[1]}"
+    ]
     report = demo.root / second / "report.json"
     report.write_text(report.read_text().replace('"INCOMPLETE"', '"GO"'))
-    problems = refusal(demo, capsys, "old1", second)
-    assert any(p.startswith(f"{second}: decision: the report says GO") for p in problems)
+    assert refusal(demo, capsys, "old1", second) == [
+        f"{second}: decision: the report says GO, the verdicts give INCOMPLETE"
+    ]
 
 
 def test_merge_refuses_shards_that_disagree_on_the_split(
@@ -195,28 +212,39 @@ def test_merge_refuses_shards_that_disagree_on_the_split(
         "--gates", "--gates-shard=2/2", "--gates-out", "two", "--gates-durations", "other.json"
     )
     monkeypatch.chdir(demo.root)
-    problems = refusal(demo, capsys, "one", "two")
-    assert problems
-    assert all(
-        p.startswith("the shards disagree on where ")
-        or "was run by no shard" in p
-        or "was run by two shards" in p
-        for p in problems
+    moved = [
+        *(f"gate_suites/perf/test_perf.py::test_p[{n}]" for n in range(1, 6)),
+        "gate_suites/review/test_review.py::test_a",
+        "gate_suites/review/test_review.py::test_b",
+        "manifests/gates.yaml::files::a",
+        "manifests/gates.yaml::files::b",
+        "manifests/gates.yaml::lint::ruff",
+    ]
+    assert refusal(demo, capsys, "one", "two") == [
+        f"the shards disagree on where {nodeid} runs: shards [1, 2]" for nodeid in moved
+    ]
+
+
+def shard_output(index: int, items: list[ItemBody], subject: str = "abc") -> ShardOutput:
+    """A shard's outputs with only what the merge reads of them: selection, manifest, subject,
+    and one gate's items."""
+    body = ReportBody.model_construct(
+        selection={"shard": {"index": index, "total": 2}},
+        manifest=ManifestRef(path="m.yaml", digest="sha256:" + "1" * 64),
+        subject=SubjectRef(commit=subject, dirty=False),
+    )
+    evidence = EvidenceDocument.model_construct(
+        body=EvidenceBody.model_construct(items=items),
+        timing=EvidenceTiming(items={}, total=0.0),
+    )
+    return ShardOutput(
+        Path(f"s{index}"), ReportDocument.model_construct(body=body, run={}), {"g": evidence}
     )
 
 
-def shard_output(index: int, items: list[dict[str, object]], subject: str = "abc") -> ShardOutput:
-    body = {
-        "selection": {"shard": {"index": index, "total": 2}},
-        "manifest": {"path": "m.yaml", "digest": "sha256:1"},
-        "subject": {"commit": subject, "dirty": False},
-    }
-    evidence = {"g": {"body": {"items": items}, "timing": {"items": {}}}}
-    return ShardOutput(Path(f"s{index}"), {"body": body, "run": {}}, evidence)
-
-
-def item(nodeid: str, shard: int | None, outcome: str = "passed") -> dict[str, object]:
-    return {"nodeid": nodeid, "gate": "g", "outcome": outcome, "shard": shard}
+def item(nodeid: str, shard: int | None, outcome: ItemOutcome = "passed") -> ItemBody:
+    record = ItemRecord(nodeid=nodeid, gate="g", outcome=outcome, shard=shard)
+    return ItemBody.model_validate(record.body())
 
 
 def test_merged_records_refuse_an_item_run_twice_or_by_nobody() -> None:

@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from pytest_gates.checks.builtin import BUILTIN_KINDS
-from pytest_gates.checks.manifest_schema import dumps
+from pytest_gates.checks.schemas import source_schemas
 from pytest_gates.cli.main import main
-from pytest_gates.errors import ManifestError
+from pytest_gates.errors import SourceError
 from pytest_gates.sources.completeness import completeness_problems
 from pytest_gates.sources.load import load_sources
 from pytest_gates.sources.models import Capability, Milestone, in_release
-from pytest_gates.sources.schema import source_schemas
+from pytest_gates.support.schema_text import dumps
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "manifests" / "schema" / "sources"
@@ -41,7 +41,7 @@ def problems(root: Path, config: str = "gates/generate.yaml") -> list[str]:
     """What loading the sources refuses, else what completeness finds."""
     try:
         sources = load_sources(root, config)
-    except ManifestError as exc:
+    except SourceError as exc:
         return exc.problems
     found = completeness_problems(sources)
     assert found, "expected problems"
@@ -142,6 +142,31 @@ def test_the_files_themselves(tmp_path: Path) -> None:
     ]
     assert problems(tmp_path, "elsewhere/generate.yaml") == [
         "elsewhere/generate.yaml: no such file"
+    ]
+
+
+def test_a_typo_in_an_extra_gate_gets_the_hint_of_the_model_it_is_in(tmp_path: Path) -> None:
+    # The hints come from the models: a nested block of an extra gate offers its own keys.
+    write_sources(
+        tmp_path,
+        {
+            "extra-gates.yaml": """\
+            version: 1
+            gates:
+              - id: qa.lint
+                class: structural
+                on_failure: retry
+                retry: {attempts: 2, backof: [1]}
+                suites: [tests]
+            """
+        },
+    )
+    with pytest.raises(SourceError) as info:
+        load_sources(tmp_path)
+    assert info.value.path == "gates/generate.yaml"
+    assert info.value.problems == [
+        "gates/extra-gates.yaml:6: gates[id='qa.lint'].retry: unexpected key 'backof'; expected "
+        "one of: attempts, backoff (did you mean 'backoff'?)"
     ]
 
 

@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main
+from pytest_gates.cli.sync import check
 from pytest_gates.errors import ManifestError
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
+from pytest_gates.projection.drift import Drift, header_drift
+from pytest_gates.projection.source import ProjectionSource
 from pytest_gates.projection.sync import plan_sync, write
+from pytest_gates.projection.target import SyncError
+from pytest_gates.projection.targets import TARGETS
 from tests.sync_data import TOX_INI, WORKFLOW, SyncProject
 
 SETUP = ["check out", "set up python", "install"]
@@ -412,3 +417,75 @@ def test_another_manifest_path_is_passed_on_to_pytest(tmp_path: Path) -> None:
     assert "pytest --gates --gates-manifest ci/release.yaml -m structural" in project.read(
         "tox.ini"
     )
+
+
+class ListTarget:
+    """A CI target of the test's own: one file listing the gates, with lines marked ``# kept``
+    kept by hand. Sync plans, writes and checks it through the Target protocol alone."""
+
+    def paths(self, source: ProjectionSource) -> tuple[str, ...]:
+        return ("ci/gates.txt",)
+
+    def render(self, source: ProjectionSource, path: str, current: str | None) -> str:
+        header = "".join(f"# {line}\n" for line in source.header("file"))
+        return header + "".join(f"{gate_id}\n" for gate_id in source.gate_ids)
+
+    def drift(
+        self, source: ProjectionSource, path: str, current: str | None, rendered: str
+    ) -> list[Drift]:
+        if current is None:
+            return [Drift(path, None, "sync.missing", "the list does not exist")]
+        drifts = header_drift(path, current.splitlines(), 0, source, "file")
+        found = [line for line in current.splitlines() if not line.startswith("#")]
+        for gate_id in source.gate_ids:
+            if gate_id not in found:
+                drifts.append(Drift(path, None, "sync.removed", f"gate '{gate_id}' removed"))
+        return drifts
+
+    def keep(self, source: ProjectionSource, path: str, current: str | None, rendered: str) -> str:
+        kept = [line for line in (current or "").splitlines(True) if line.endswith("# kept\n")]
+        if any("refuse" in line for line in kept):
+            raise SyncError("a kept line says refuse", rule="sync.hand-work")
+        return rendered + "".join(kept)
+
+
+def test_a_new_target_is_planned_written_and_checked_through_the_protocol(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SyncProject(tmp_path)
+    manifest = tmp_path / "manifests" / "gates.yaml"
+    targets = (*TARGETS, ListTarget())
+    plan = plan_sync(tmp_path, manifest, targets=targets)
+    assert [p.display for p in plan.files] == [WORKFLOW, "tox.ini", "ci/gates.txt"]
+    assert [d.render() for d in plan.files[2].drifts] == ["ci/gates.txt: the list does not exist"]
+    assert write(plan) == 0
+    listed = tmp_path / "ci" / "gates.txt"
+    assert listed.read_text().splitlines()[3:] == ["author.files", "qa.lint", "qa.tests"]
+    assert plan_sync(tmp_path, manifest, targets=targets).drifts == []
+    # A hand edit the target keeps is no drift and survives sync; one it does not is drift.
+    listed.write_text(listed.read_text().replace("qa.lint\n", "") + "extra  # kept\n")
+    plan = plan_sync(tmp_path, manifest, targets=targets)
+    assert [d.render() for d in plan.drifts] == ["ci/gates.txt: gate 'qa.lint' removed"]
+    capsys.readouterr()
+    assert check(plan) == 1
+    out = capsys.readouterr().out
+    assert "--- ci/gates.txt (on disk)\n+++ ci/gates.txt (pytest-gates sync)\n" in out
+    assert "+qa.lint\n" in out
+    assert out.endswith(
+        "\n1 drift: the CI files are no longer the projection of manifests/gates.yaml. "
+        "Regenerate them with `pytest-gates sync`, or allow the hand edit in the manifest's "
+        "projection policy.\n"
+    )
+    assert write(plan) == 0
+    assert listed.read_text().endswith("qa.tests\nextra  # kept\n")
+    # A hand edit the target cannot keep: sync refuses to write, and the refusal is drift.
+    listed.write_text(listed.read_text() + "refuse  # kept\n")
+    before = listed.read_text()
+    plan = plan_sync(tmp_path, manifest, targets=targets)
+    assert [(d.rule, d.message) for d in plan.drifts] == [
+        ("sync.hand-work", "a kept line says refuse")
+    ]
+    capsys.readouterr()
+    assert write(plan) == 1
+    assert capsys.readouterr().err == "ERROR: ci/gates.txt: a kept line says refuse\n"
+    assert listed.read_text() == before

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
 from tests.sync_data import WORKFLOW, SyncProject
 
 W = WORKFLOW

@@ -11,9 +11,9 @@ import pytest
 from pytest_gates.checks.api import CheckContext
 from pytest_gates.checks.sync import SyncParams, sync
 from pytest_gates.errors import CheckError
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
 from pytest_gates.projection.sync import plan_sync, write
-from tests.conftest import GatesProject
+from tests.helpers import GatesProject
 from tests.sync_data import WORKFLOW, SyncProject
 
 ROOT = Path(__file__).resolve().parent.parent

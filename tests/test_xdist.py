@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import GatesProject
+from tests.helpers import GatesProject
 
 MANIFEST = """\
 version: 1

@@ -12,9 +12,10 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.parsers import PARSERS, PathMapper, ToolFormat
+from pytest_gates.checks.process import output_tail, run_process
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, sorted_findings
-from pytest_gates.support.paths import RelPath, output_tail, plural, run_process
+from pytest_gates.support.paths import RelPath, plural
 
 #: Exit codes by which a POSIX shell says it could not run the command at all.
 _SHELL_FAILURES: Final = {126: "not executable", 127: "command not found"}

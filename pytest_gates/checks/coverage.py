@@ -23,10 +23,11 @@ from coverage.exceptions import CoverageException
 from pydantic import Field, JsonValue
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
+from pytest_gates.checks.process import output_tail, run_process
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.model.names import NESTED_ENV
-from pytest_gates.support.paths import RelPath, output_tail, plural, run_process
+from pytest_gates.support.paths import RelPath, plural
 
 #: Variables that would let an outer pytest, xdist worker or coverage run leak into ours.
 _LEAKY_PREFIXES: Final = ("PYTEST_XDIST_", "COV_CORE_")

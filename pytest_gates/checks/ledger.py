@@ -7,123 +7,14 @@ rules are shared with ``pytest-gates generate``, which refuses a ledger that bre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.schema import json_pointer
 from pytest_gates.model.document import breadcrumb, line_of
 from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.sources.ledger import Violation, structure_violations
 from pytest_gates.sources.load import load_for_check
 from pytest_gates.sources.models import Issue, Ledger, ReleaseName
 from pytest_gates.support.paths import RelPath, plural
-
-#: Ids listed in an "expected one of" message before it is cut short.
-KNOWN_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule, at a path inside the ledger document."""
-
-    rule: str
-    where: tuple[int | str, ...]
-    message: str
-    fix_hint: str | None = None
-
-
-def known_ids(ids: Iterable[str]) -> str:
-    """``(a, b, c)`` for an "expected one of" message; long lists are cut short."""
-    names = list(ids)
-    shown = ", ".join(names[:KNOWN_SHOWN]) + (", ..." if len(names) > KNOWN_SHOWN else "")
-    return f"({shown or 'none'})"
-
-
-def _duplicates(kind: str, section: str, ids: Sequence[str]) -> list[Violation]:
-    first: dict[str, int] = {}
-    found = []
-    for index, ident in enumerate(ids):
-        if ident in first:
-            found.append(
-                Violation(
-                    f"ledger.duplicate_{kind}",
-                    (section, index, "id"),
-                    f"duplicate {kind} id '{ident}' (first defined at {section}[{first[ident]}])",
-                )
-            )
-        first.setdefault(ident, index)
-    return found
-
-
-def find_cycles(issues: Sequence[Issue]) -> list[list[str]]:
-    """Each dependency cycle once, closed (``[a, b, a]``), found in ledger order."""
-    edges = {issue.id: issue.depends_on for issue in reversed(issues)}
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
-    cycles: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in edges.get(node, []):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                key = tuple(sorted(set(cycle)))
-                if key not in seen:
-                    seen.add(key)
-                    cycles.append(cycle)
-            elif nxt not in state and nxt in edges:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for issue in issues:
-        if issue.id not in state:
-            visit(issue.id)
-    return cycles
-
-
-def structure_violations(ledger: Ledger) -> list[Violation]:
-    """Duplicate ids, unknown milestones and dependencies, cycles: what no status can fix."""
-    found = _duplicates("milestone", "milestones", [m.id for m in ledger.milestones])
-    found += _duplicates("issue", "issues", [i.id for i in ledger.issues])
-    milestones = [m.id for m in ledger.milestones]
-    issues: dict[str, int] = {}
-    for index, issue in enumerate(ledger.issues):
-        issues.setdefault(issue.id, index)
-    for index, issue in enumerate(ledger.issues):
-        if issue.milestone is not None and issue.milestone not in milestones:
-            found.append(
-                Violation(
-                    "ledger.unknown_milestone",
-                    ("issues", index, "milestone"),
-                    f"expected the id of a milestone in this ledger {known_ids(milestones)}, "
-                    f"found '{issue.milestone}'",
-                )
-            )
-        for dep_index, dep in enumerate(issue.depends_on):
-            if dep not in issues:
-                found.append(
-                    Violation(
-                        "ledger.unknown_dependency",
-                        ("issues", index, "depends_on", dep_index),
-                        f"expected the id of an issue in this ledger {known_ids(issues)}, "
-                        f"found '{dep}'",
-                    )
-                )
-    for cycle in find_cycles(ledger.issues):
-        index = issues[cycle[0]]
-        dep_index = ledger.issues[index].depends_on.index(cycle[1])
-        found.append(
-            Violation(
-                "ledger.cycle",
-                ("issues", index, "depends_on", dep_index),
-                f"dependency cycle: {' -> '.join(cycle)}",
-                "remove one of the dependencies in the cycle",
-            )
-        )
-    return found
 
 
 def blocks(issue: Issue, ledger: Ledger, release: str | None) -> bool:
@@ -180,7 +71,7 @@ class LedgerParams(CheckParams):
 @check_kind("ledger", params=LedgerParams, idempotent=True)
 def ledger(params: LedgerParams, ctx: CheckContext) -> CheckResult:
     """Blocking issues are closed; dependencies exist, hold and form no cycle."""
-    source = load_for_check(ctx.rootdir, params.ledger, Ledger, "ledger")
+    source = load_for_check(ctx.rootdir, params.ledger, Ledger)
     model = source.model
     violations = structure_violations(model) + status_violations(model, params.release)
     doc = source.document

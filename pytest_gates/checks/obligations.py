@@ -16,13 +16,14 @@ from pydantic import Field, JsonValue
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.coverage import clean_environ
+from pytest_gates.checks.process import output_tail, run_process
 from pytest_gates.checks.schema import json_pointer
 from pytest_gates.model.document import line_of
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.sources.load import LoadedSource, load_for_check
 from pytest_gates.sources.models import Evidence, Obligation, ObligationRegistry, SourceId
 from pytest_gates.support.digest import file_digest, tree_digest
-from pytest_gates.support.paths import RelPath, output_tail, plural, run_process
+from pytest_gates.support.paths import RelPath, plural
 from pytest_gates.support.subject import now
 
 
@@ -192,7 +193,7 @@ class _Obligations:
 @check_kind("obligations", params=ObligationsParams, idempotent=False)
 def obligations(params: ObligationsParams, ctx: CheckContext) -> CheckResult:
     """Obligations are discharged with current evidence, or validly waived."""
-    source = load_for_check(ctx.rootdir, params.registry, ObligationRegistry, "obligations")
+    source = load_for_check(ctx.rootdir, params.registry, ObligationRegistry)
     run = _Obligations(source, ctx)
     checked = 0
     undischarged: set[str] = set()

@@ -11,15 +11,16 @@ release pipeline runs the gates once without this gate, then once more with it.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.errors import CheckError
+from pytest_gates.errors import CheckError, EvidenceError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.model.names import DEFAULT_MANIFEST
+from pytest_gates.outputs.documents import ReportDocument, read_document
+from pytest_gates.outputs.layout import REPORT_FILE
 from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.support.digest import file_digest
 from pytest_gates.support.paths import RelPath, plural
@@ -64,12 +65,11 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
         )
         return CheckResult(passed=False, summary=finding.message, findings=[finding])
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        body = report["body"]
-        subject, manifest, gates = body["subject"], body["manifest"], body["gates"]
-        closure = body.get("closure", {})
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise CheckError(f"cannot read the release report '{params.report}': {exc!r}") from None
+        report, _ = read_document(path, ReportDocument, "a pytest-gates report")
+    except EvidenceError as exc:
+        raise CheckError(f"cannot read the release report '{params.report}': {exc}") from None
+    body = report.body
+    subject, manifest, closure = body.subject, body.manifest, body.closure
     findings: list[Finding] = []
 
     def add(rule: str, message: str, hint: str) -> None:
@@ -77,33 +77,33 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
 
     remake = "run the gates again to make a report for the current subject"
     head = find_subject(ctx.rootdir).commit
-    if subject.get("commit") != head:
+    if subject.commit != head:
         add(
             "release.stale_commit",
-            f"the report is for commit {_short(subject.get('commit'))}, HEAD is {_short(head)}",
+            f"the report is for commit {_short(subject.commit)}, HEAD is {_short(head)}",
             remake,
         )
-    if subject.get("dirty") and not params.allow_dirty:
+    if subject.dirty and not params.allow_dirty:
         add(
             "release.dirty",
             f"the report was made on a work tree with uncommitted changes (commit "
-            f"{_short(subject.get('commit'))})",
+            f"{_short(subject.commit)})",
             "commit the changes, then run the gates again",
         )
     manifest_path = ctx.resolve(params.manifest)
     current = file_digest(manifest_path) if manifest_path.is_file() else None
-    if manifest.get("digest") != current:
+    if manifest.digest != current:
         add(
             "release.stale_manifest",
-            f"the report is for manifest {manifest.get('digest')}, {params.manifest} is now "
+            f"the report is for manifest {manifest.digest}, {params.manifest} is now "
             f"{current or 'missing'}",
             remake,
         )
-    for gate in gates:
-        if gate.get("id") != ctx.gate_id and gate.get("verdict") not in PASSING:
+    for gate in body.gates:
+        if gate.id != ctx.gate_id and gate.verdict not in PASSING:
             add(
                 "release.gate_not_passed",
-                f"gate '{gate.get('id')}' is {gate.get('verdict')} in the report",
+                f"gate '{gate.id}' is {gate.verdict} in the report",
                 "make the gate pass, then run the gates again",
             )
     for name in sorted(params.closure):
@@ -121,11 +121,11 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
                 f"closure metric '{name}' is {value} in the report, at most {limit} allowed",
                 "close what the metric counts, then run the gates again",
             )
-    if params.verify and path.name == "report.json":
+    if params.verify and path.name == REPORT_FILE:
         for problem in verify_outputs(path.parent):
             add("release.unverified", problem, "the outputs were changed after the run: run again")
     summary = (
-        f"report for commit {_short(subject.get('commit'))}: {plural(len(findings), 'problem')}"
+        f"report for commit {_short(subject.commit)}: {plural(len(findings), 'problem')}"
         if findings
         else f"report for commit {_short(head)} and the current manifest; closure holds"
     )
@@ -135,8 +135,8 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
         findings=sorted_findings(findings),
         details={
             "report": params.report,
-            "commit": subject.get("commit"),
-            "decision": body.get("decision"),
-            "report_closure": closure if isinstance(closure, dict) else {},
+            "commit": subject.commit,
+            "decision": body.decision,
+            "report_closure": dict(closure),
         },
     )

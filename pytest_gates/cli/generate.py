@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from pytest_gates.errors import ManifestError
-from pytest_gates.sources.generate import generate, generate_command, project
-from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet, load_sources
+from pytest_gates.cli.check import check_text
+from pytest_gates.errors import SourceError
+from pytest_gates.sources.generate import changed_sources, generate, generate_command, project
+from pytest_gates.sources.load import DEFAULT_CONFIG, load_sources
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import tree_digest
-
-
-def changed_sources(committed: str, sources: SourceSet) -> list[str]:
-    """The sources whose digest differs from the one the committed manifest recorded."""
-    try:
-        data = yaml.safe_load(committed)
-    except yaml.YAMLError:
-        return []
-    generated = data.get("generated") if isinstance(data, dict) else None
-    recorded = generated.get("sources") if isinstance(generated, dict) else None
-    if not isinstance(recorded, dict):
-        return []
-    current = sources.digests()
-    names = sorted({*recorded, *current})
-    return [name for name in names if recorded.get(name) != current.get(name)]
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -37,7 +19,7 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         sources = load_sources(root, args.config)
         text = generate(sources)
-    except ManifestError as exc:
+    except SourceError as exc:
         print("ERROR: the gate sources are incomplete or invalid", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 1
@@ -46,22 +28,16 @@ def _generate(args: argparse.Namespace) -> int:
     current = target.read_text(encoding="utf-8") if target.is_file() else ""
     command = generate_command(sources)
     if args.check:
-        if current == text:
-            print(f"{output}: up to date with its sources")
-            return 0
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                current.splitlines(True),
-                text.splitlines(True),
-                f"{output} (committed)",
-                f"{output} (generated)",
-            )
+        changed = changed_sources(current, sources) if current != text else []
+        since = f"sources changed since {output} was generated: {', '.join(changed)}"
+        return check_text(
+            output,
+            current,
+            text,
+            f"{output}: up to date with its sources",
+            *([since] if changed else []),
+            f"{output} is not the projection of its sources; regenerate it with: {command}",
         )
-        changed = changed_sources(current, sources)
-        if changed:
-            print(f"\nsources changed since {output} was generated: {', '.join(changed)}")
-        print(f"\n{output} is not the projection of its sources; regenerate it with: {command}")
-        return 1
     if current == text:
         print(f"{output}: up to date with its sources")
         return 0
@@ -84,7 +60,7 @@ def _digest(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``generate`` and ``digest`` to the ``pytest-gates`` command."""
     gen = subparsers.add_parser(
         "generate", help="write the gate manifest from the project's sources (docs/generate.md)"

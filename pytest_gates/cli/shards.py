@@ -7,7 +7,6 @@ import contextlib
 import io
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -56,13 +55,14 @@ def _merge(args: argparse.Namespace) -> int:
     code, report = merge([Path(d) for d in args.shards], Path(args.out))
     body = report["body"]
     stream = sys.stdout if code == 0 else sys.stderr
-    for problem in body.get("problems", []):
+    for problem in report["run"].get("problems", []):
         print(problem, file=sys.stderr)
     print(f"{args.out}: {body['decision']}: {body['reason']}", file=stream)
     return code
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``plan`` and ``merge`` to the ``pytest-gates`` command."""
     plan = sub.add_parser(
         "plan", help="print how the gate items split into N shards and how close to the best"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_gates.errors import ManifestError
+from pytest_gates.errors import DurationsError
 from pytest_gates.support.atomic import atomic_write
 
 KEEP: Final = 5
@@ -44,14 +44,14 @@ class DurationStore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ManifestError(name, [f"{name}: unreadable durations file: {exc}"]) from None
+            raise DurationsError(name, [f"{name}: unreadable durations file: {exc}"]) from None
         return cls.from_data(data, name)
 
     @classmethod
     def from_data(cls, data: Any, name: str) -> DurationStore:
         """Our format, or pytest-split's ``{node id: seconds}``."""
         if not isinstance(data, dict):
-            raise ManifestError(
+            raise DurationsError(
                 name, [f"{name}: expected a JSON object, found {type(data).__name__}"]
             )
         raw = (
@@ -65,7 +65,7 @@ class DurationStore:
             if not all(
                 isinstance(r, int | float) and not isinstance(r, bool) and r >= 0 for r in runs
             ):
-                raise ManifestError(
+                raise DurationsError(
                     name,
                     [
                         f"{name}: {nodeid}: expected seconds (>= 0) or a list of them, found {value!r}"

@@ -4,7 +4,9 @@ The algorithm is longest processing time first (LPT) followed by a local improve
 
 1. Units (an item, or items that must stay together) are sorted by predicted duration, longest
    first, ties broken by their key, so the input order never matters.
-2. Each unit goes to the group with the least load so far (ties: the lowest group index).
+2. Each unit goes to the group with the least load so far (ties: the group with fewer units, then
+   the lowest index, so that units of zero duration still spread over the groups and no group is
+   left empty while there are at least as many units as groups).
 3. Then, while it lowers the makespan, a unit is moved, or two units are swapped, between the
    most loaded group and another one (the first improving move in a fixed order wins).
 
@@ -90,14 +92,14 @@ def partition_units(units: Sequence[Unit], n: int, improve: bool = True) -> Plan
         raise ValueError(f"the number of groups must be at least 1, given: {n}")
     groups = [Group(i) for i in range(n)]
     for unit in sorted(units, key=_order):
-        target = min(groups, key=lambda g: (g.load, g.index))
+        target = min(groups, key=lambda g: (g.load, len(g.units), g.index))
         target.units.append(unit)
         target.load += unit.duration
     if improve and n > 1:
         _improve(groups)
     for group in groups:
         group.units.sort(key=_order)
-        group.load = sum(unit.duration for unit in group.units)
+        group.load = sum((unit.duration for unit in group.units), 0.0)
     return Plan(tuple(tuple(g.items) for g in groups), tuple(g.load for g in groups))
 
 

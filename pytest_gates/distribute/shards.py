@@ -2,20 +2,21 @@
 
 Every shard machine computes the same partition from the same inputs (the collected node ids,
 the committed durations file, the manifest), so no coordination is needed: shard K runs group K
-of :func:`~pytest_gates.distribute.partition.partition` and reports the others as ``NOT_RUN`` on their shard.
+of the plan (:mod:`pytest_gates.distribute.plan`) and reports the others as ``NOT_RUN`` on their
+shard.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_gates.distribute.durations import DurationStore, Prediction, predict
-from pytest_gates.distribute.partition import Plan, partition
-from pytest_gates.model.manifest import Manifest
+from pytest_gates.distribute.plan import ShardPlan
+
+__all__ = ["Shard", "ShardPlan", "parse_shard", "plan_lines", "shard_from_env", "shard_of"]
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -64,48 +65,9 @@ def shard_from_env(environ: Mapping[str, str]) -> Shard | None:
     return shard
 
 
-def declared_durations(manifest: Manifest, item_gates: Mapping[str, str]) -> dict[str, float]:
-    """Each item's share of its gate's ``expected_duration``."""
-    per_gate = Counter(item_gates.values())
-    declared = {}
-    for nodeid, gate_id in item_gates.items():
-        expected = manifest.gate(gate_id).expected_duration
-        if expected is not None:
-            declared[nodeid] = expected / per_gate[gate_id]
-    return declared
-
-
-def together_keys(manifest: Manifest, item_gates: Mapping[str, str]) -> dict[str, str]:
-    """Items of a gate marked ``together`` share one key: they form one unit."""
-    return {
-        nodeid: f"gate:{gate_id}"
-        for nodeid, gate_id in item_gates.items()
-        if manifest.gate(gate_id).together
-    }
-
-
-@dataclass(frozen=True)
-class ShardPlan:
-    plan: Plan
-    predictions: Mapping[str, Prediction]
-    stale: Sequence[str]
-
-    def lower_bound(self) -> float:
-        return self.plan.lower_bound(p.seconds for p in self.predictions.values())
-
-    def ratio(self) -> float:
-        bound = self.lower_bound()
-        return self.plan.makespan / bound if bound > 0 else 1.0
-
-
-def plan_shards(
-    manifest: Manifest, item_gates: Mapping[str, str], store: DurationStore, total: int
-) -> ShardPlan:
-    """The partition of ``item_gates`` (node id -> gate id) into ``total`` groups."""
-    predictions = predict(item_gates, store, declared_durations(manifest, item_gates))
-    durations = {nodeid: p.seconds for nodeid, p in predictions.items()}
-    plan = partition(durations, total, together_keys(manifest, item_gates))
-    return ShardPlan(plan, predictions, store.stale(item_gates))
+def shard_of(planned: ShardPlan) -> dict[str, int]:
+    """Each planned item's shard (1-based): shard K of N runs group K of the plan."""
+    return {nodeid: index + 1 for nodeid, index in planned.plan.group_of().items()}
 
 
 def plan_lines(planned: ShardPlan) -> list[str]:

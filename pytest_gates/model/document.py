@@ -1,19 +1,39 @@
-"""Locating a problem inside a YAML/JSON document: the breadcrumb a person reads, and the line.
+"""Reading an input document and locating a problem inside it.
 
-A breadcrumb names list entries by their ``id`` when they have one, so a problem in the fourth gate
-reads ``gates[id='qa.lint'].retry.attempts`` rather than ``gates.3.retry.attempts``.
+One reader (YAML, JSON or TOML, syntax errors located), one pre-check that holds before any model
+is tried (a mapping, a known version first, no key written twice), and the formatting of a
+problem: the breadcrumb a person reads and the line. A breadcrumb names list entries by their
+``id`` when they have one, so a problem in the fourth gate reads
+``gates[id='qa.lint'].retry.attempts`` rather than ``gates.3.retry.attempts``. The keys a
+"did you mean" hint offers are derived from the models.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from typing import Any
+import json
+import sys
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from pytest_gates.errors import InputFileError
+from pytest_gates.support.digest import sha256_bytes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 Loc = Sequence[int | str]
+#: The keys allowed at each place of a document (list entries as ``"*"``), for "did you mean".
+KeyTable = Mapping[tuple[int | str, ...], Iterable[str]]
 
 
 def walk(data: Any, loc: Loc) -> tuple[list[int | str], Any]:
@@ -126,7 +146,7 @@ def format_validation_error(
     data: Any,
     root: yaml.Node | None,
     errors: Sequence[ErrorDetails] | Sequence[dict[str, Any]],
-    allowed_keys: dict[tuple[int | str, ...], Iterable[str]] | None = None,
+    allowed_keys: KeyTable | None = None,
 ) -> list[str]:
     """One line per problem: ``file:line: breadcrumb: expected ..., found ...`` (deduplicated)."""
     lines: list[str] = []
@@ -146,7 +166,7 @@ def format_validation_error(
 
 def _suggest(
     key: str,
-    allowed_keys: dict[tuple[int | str, ...], Iterable[str]],
+    allowed_keys: KeyTable,
     path: Sequence[int | str],
 ) -> str:
     shape = tuple("*" if isinstance(p, int) else p for p in path[:-1])
@@ -178,3 +198,158 @@ def duplicate_keys(root: yaml.Node | None, data: Any) -> list[tuple[list[int | s
     if root is not None:
         visit(root, [])
     return found
+
+
+def _shape(path: Sequence[int | str]) -> tuple[int | str, ...]:
+    return tuple("*" if isinstance(part, int) else part for part in path)
+
+
+def _nested_models(annotation: Any) -> Iterator[tuple[type[BaseModel], tuple[str, ...]]]:
+    """The models a field holds, each with the path from the field to it (``"*"``: a list entry)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        yield from _nested_models(get_args(annotation)[0])
+    elif origin is Union or origin is types.UnionType:
+        for arm in get_args(annotation):
+            yield from _nested_models(arm)
+    elif origin is list:
+        for model, rest in _nested_models(get_args(annotation)[0]):
+            yield model, ("*", *rest)
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation, ()
+
+
+def key_table(
+    model: type[BaseModel], at: Sequence[int | str] = ()
+) -> dict[tuple[int | str, ...], list[str]]:
+    """The keys ``model`` and each model nested in it allow, by place (the model itself at ``at``)."""
+    table: dict[tuple[int | str, ...], list[str]] = {}
+
+    def visit(current: type[BaseModel], shape: tuple[int | str, ...]) -> None:
+        if shape in table:
+            return
+        table[shape] = [field.alias or name for name, field in current.model_fields.items()]
+        for name, field in current.model_fields.items():
+            for nested, rest in _nested_models(field.annotation):
+                visit(nested, (*shape, field.alias or name, *rest))
+
+    visit(model, _shape(at))
+    return table
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed input file: its name in messages, its data, its YAML nodes (for lines), its digest."""
+
+    filename: str
+    data: Any
+    root: yaml.Node | None
+    digest: str
+
+    def error(self, path: Sequence[int | str], message: str) -> str:
+        """``file:line: breadcrumb: message`` for the place ``path`` in this document."""
+        line = line_of(self.root, path)
+        where = f"{self.filename}:{line}" if line is not None else self.filename
+        return f"{where}: {breadcrumb(self.data, path)}: {message}"
+
+    def validation_problems(
+        self,
+        error: ValidationError,
+        prefix: Sequence[int | str] = (),
+        allowed_keys: Iterable[str] | None = None,
+        *,
+        model: type[BaseModel] | None = None,
+    ) -> list[str]:
+        """Problems of a model validated from the sub-document at ``prefix``, located in this file.
+
+        The "did you mean" hints offer the keys of ``model`` (and the models nested in it), or
+        else ``allowed_keys``: the keys the sub-document at ``prefix`` may have.
+        """
+        errors = [{**err, "loc": (*prefix, *err["loc"])} for err in error.errors(include_url=False)]
+        allowed: KeyTable = (
+            key_table(model, prefix)
+            if model is not None
+            else {_shape(prefix): list(allowed_keys or ())}
+        )
+        return format_validation_error(self.filename, self.data, self.root, errors, allowed)
+
+
+def read_document(
+    path: Path,
+    filename: str,
+    error: type[InputFileError],
+    *,
+    missing: str = "no such file",
+    by_suffix: bool = False,
+) -> Document:
+    """Read and parse a file with syntax errors located; problems are raised as ``error``.
+
+    YAML, unless ``by_suffix`` is set: then only ``.yaml`` and ``.yml`` files are; ``.toml``
+    files are read as TOML and the others as JSON. ``missing`` is what a file that does not exist is called.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(filename, [f"{filename}: {missing}"]) from None
+    except OSError as exc:
+        raise error(filename, [f"{filename}: cannot read: {exc.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            filename,
+            [f"{filename}: expected UTF-8 text, found an undecodable byte at offset {exc.start}"],
+        ) from None
+    if by_suffix and path.suffix == ".toml":
+        try:
+            return Document(filename, tomllib.loads(text), None, sha256_bytes(raw))
+        except tomllib.TOMLDecodeError as exc:
+            raise error(filename, [f"{filename}: invalid TOML: {exc}"]) from None
+    if by_suffix and path.suffix not in (".yaml", ".yml"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise error(
+                filename, [f"{filename}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"]
+            ) from None
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            root = None  # valid JSON that YAML 1.1 cannot read: no line numbers
+        return Document(filename, data, root, sha256_bytes(raw))
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
+        raise error(filename, [f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise error(filename, [f"{filename}: invalid YAML: {exc}"]) from None
+    return Document(filename, data, root, sha256_bytes(raw))
+
+
+def precheck(doc: Document, *, version: int, reader: str, expected: str) -> list[str]:
+    """What must hold before a model is tried: a mapping, a known ``version`` first, no key twice.
+
+    ``reader`` names what this pytest-gates reads (``manifest``, ``source``); ``expected`` is the
+    mapping expected at the top (``a mapping with version, project and gates``).
+    """
+    data = doc.data
+    if not isinstance(data, dict):
+        return [f"{doc.filename}: expected {expected}, found {describe(data)}"]
+    if "version" not in data:
+        return [doc.error([], f"missing required key 'version'; expected version: {version}")]
+    found = data["version"]
+    if found != version or isinstance(found, bool):
+        return [
+            doc.error(
+                ["version"],
+                f"expected {version} (this pytest-gates reads {reader} version {version}), "
+                f"found {describe(found)}",
+            )
+        ]
+    return [
+        f"{doc.filename}:{line}: {breadcrumb(data, path[:-1])}: key '{path[-1]}' is written twice"
+        for path, line in duplicate_keys(doc.root, data)
+    ]

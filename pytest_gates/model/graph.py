@@ -1,9 +1,9 @@
 """The needs graph: cycles, the run order, connected groups and what blocks a gate.
 
-One implementation, used by loading (cycles, order), the distribution (groups), the live chain on
-each process and the fold at the end (blocking roots). Every function takes the graph as a
-mapping from each node to the nodes it needs, in the manifest's order, and depends only on that:
-never on set or dict iteration order across processes.
+One implementation, used by loading (cycles, order), the ledger's rules (every cycle), the
+distribution (groups), the live chain on each process and the fold at the end (blocking roots).
+Every function takes the graph as a mapping from each node to the nodes it needs, in the
+manifest's order, and depends only on that: never on set or dict iteration order across processes.
 """
 
 from __future__ import annotations
@@ -14,31 +14,38 @@ from collections.abc import Collection, Mapping, Sequence
 Needs = Mapping[str, Sequence[str]]
 
 
-def find_cycle(needs: Needs) -> list[str] | None:
-    """The first cycle in declaration order, closed: ``[a, b, a]``; None when there is none."""
+def find_cycles(needs: Needs) -> list[list[str]]:
+    """Each cycle once, closed (``[a, b, a]``), found in declaration order."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     stack: list[str] = []
+    cycles: list[list[str]] = []
+    seen: set[tuple[str, ...]] = set()
 
-    def visit(node: str) -> list[str] | None:
+    def visit(node: str) -> None:
         state[node] = 1
         stack.append(node)
         for nxt in needs.get(node, ()):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
+                cycle = [*stack[stack.index(nxt) :], nxt]
+                key = tuple(sorted(set(cycle)))
+                if key not in seen:
+                    seen.add(key)
+                    cycles.append(cycle)
+            elif nxt not in state and nxt in needs:
+                visit(nxt)
         stack.pop()
         state[node] = 2
-        return None
 
     for node in needs:
         if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
+            visit(node)
+    return cycles
+
+
+def find_cycle(needs: Needs) -> list[str] | None:
+    """The first cycle in declaration order, closed: ``[a, b, a]``; None when there is none."""
+    cycles = find_cycles(needs)
+    return cycles[0] if cycles else None
 
 
 def topological_order(needs: Needs) -> list[str]:

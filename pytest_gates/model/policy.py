@@ -1,13 +1,10 @@
 """The projection policy: the manifest's ``projection:`` block, what sync writes and what people may
 keep by hand in the files it writes.
-
-Kept free of imports from :mod:`pytest_gates.model.manifest`, which imports this module.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Final, Literal
 
@@ -160,11 +157,3 @@ class ProjectionPolicy(PolicyModel):
     manual_regions: Annotated[list[RegionName], AfterValidator(_unique)] = Field(
         default_factory=list
     )
-
-
-#: The keys allowed inside ``projection:``, for the manifest's "did you mean" hints.
-POLICY_KEYS: Final[dict[tuple[int | str, ...], Iterable[str]]] = {
-    ("projection",): ProjectionPolicy.model_fields.keys(),
-    ("projection", "allow"): HandEdits.model_fields.keys(),
-    ("projection", "tox"): ToxProjection.model_fields.keys(),
-}

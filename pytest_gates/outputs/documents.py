@@ -1,19 +1,37 @@
-"""The shapes of the files a run writes (evidence, report), as models: their JSON Schemas are
-generated from here, and ``verify`` reads the files through them."""
+"""The documents a run writes, as models: the evidence, the report and the transition-log line.
+
+Each document is built once as its model, validated when it is made, written from it and read back
+through it (by ``verify``, ``merge``, the renderers and the ``release_report`` kind). The JSON
+Schemas of the evidence and the report are generated from here (``pytest-gates schema``), so the
+model classes carry no docstrings beyond the two the committed schemas hold.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from pytest_gates.chain import Decision, Verdict
+from pytest_gates.errors import EvidenceError
 from pytest_gates.model.findings import Finding
 from pytest_gates.model.manifest import GateClass, Strategy
 from pytest_gates.model.records import ItemOutcome
 
+EVIDENCE_SCHEMA: Final = "pytest-gates/evidence/v1"
+REPORT_SCHEMA: Final = "pytest-gates/report/v1"
+#: The digest that stands for "nothing": before the log's first line, and the manifest of a
+#: report that names none (a refused merge).
+NO_DIGEST: Final = "sha256:" + "0" * 64
+#: How every digest of ours is written.
+DIGEST_PATTERN: Final = r"^sha256:[0-9a-f]{64}$"
+
 
 class Document(BaseModel):
+    """A document of the output folder, or a part of one: unknown keys are an error."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -133,6 +151,73 @@ class ReportDocument(Document):
     schema_: Literal["pytest-gates/report/v1"] = Field(alias="schema")
     body: ReportBody
     run: dict[str, JsonValue]
+
+
+class Transition(Document):
+    """A gate's change of state in one run: a line of ``transitions.jsonl`` before it is chained."""
+
+    #: When the run that logged it finished writing its evidence (outside every signed body).
+    time: str
+    gate: str
+    from_: Verdict | None = Field(alias="from")
+    to: Verdict
+    #: The evidence file, relative to the output folder, and the sha256 of the whole file.
+    evidence: str
+    evidence_sha256: str = Field(pattern=DIGEST_PATTERN)
+    manifest_digest: str = Field(pattern=DIGEST_PATTERN)
+    commit: str | None
+
+
+class LoggedTransition(Transition):
+    """A line of ``transitions.jsonl``: a transition with its place in the hash chain."""
+
+    #: The line's 1-based position in the log.
+    seq: int = Field(ge=1)
+    #: The run that logged it: 1 for the first run that wrote the log, then counting up.
+    run: int = Field(ge=1)
+    #: The sha256 of the line before it, :data:`NO_DIGEST` for the first line.
+    prev: str = Field(pattern=DIGEST_PATTERN)
+
+
+D = TypeVar("D", bound=Document)
+
+
+def to_json(document: Document) -> dict[str, Any]:
+    """The document as the JSON data it is written as (aliases, not attribute names)."""
+    return document.model_dump(mode="json", by_alias=True)
+
+
+def dump(document: Document) -> bytes:
+    """The bytes of a document file: sorted keys, indented, UTF-8, one final newline."""
+    data = json.dumps(to_json(document), sort_keys=True, indent=2, ensure_ascii=False)
+    return (data + "\n").encode()
+
+
+def load_json(path: Path) -> Any:
+    """A JSON file's data; :class:`EvidenceError` when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvidenceError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvidenceError(f"{path}: unreadable: {exc}") from None
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first thing a validation found, as ``where.in.the.data: what``."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"])
+    return f"{where}: {err['msg']}"
+
+
+def read_document(path: Path, model: type[D], what: str) -> tuple[D, dict[str, Any]]:
+    """The document at ``path`` as ``model``, and its JSON data as stored (digests are taken of
+    what is stored, not of a re-serialisation). :class:`EvidenceError` names what is wrong."""
+    data = load_json(path)
+    try:
+        return model.model_validate(data), data
+    except ValidationError as exc:
+        raise EvidenceError(f"{path}: not {what}: {first_error(exc)}") from None
 
 
 def output_schema(model: type[Document], title: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Evidence per gate, and writing a run's outputs: evidence, transition log, reports.
+"""Evidence per gate: built once as an :class:`EvidenceDocument`, written atomically.
 
 An evidence file has two parts. ``body`` is a deterministic function of the repository state and
 the outcomes (no wall-clock); ``timing`` holds the durations. The report's deterministic body
@@ -8,26 +8,34 @@ the sha256 of each whole file.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from pytest_gates.chain import GateVerdict
-from pytest_gates.model.manifest import Gate, LoadedManifest
+from pytest_gates.model.load import LoadedManifest
+from pytest_gates.model.manifest import Gate
 from pytest_gates.model.records import ItemRecord
+from pytest_gates.outputs.documents import (
+    EVIDENCE_SCHEMA,
+    EvidenceBody,
+    EvidenceDocument,
+    EvidenceTiming,
+    FindingCounts,
+    GateSummary,
+    ItemBody,
+    ItemTiming,
+    ManifestRef,
+    SubjectRef,
+    dump,
+    to_json,
+)
+from pytest_gates.outputs.layout import evidence_path
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import json_digest, sha256_bytes
 from pytest_gates.support.subject import Subject
-
-EVIDENCE_SCHEMA: Final = "pytest-gates/evidence/v1"
-
-
-def evidence_path(outdir: Path, gate_id: str) -> Path:
-    # Gate ids match [a-z0-9][a-z0-9._-]*, so this never leaves the evidence folder.
-    return outdir / "evidence" / f"{gate_id}.json"
 
 
 def record_order(loaded: LoadedManifest, gate: Gate, record: ItemRecord) -> tuple[int, str]:
@@ -38,23 +46,26 @@ def record_order(loaded: LoadedManifest, gate: Gate, record: ItemRecord) -> tupl
     return (len(ids), record.nodeid)
 
 
-def findings_count(records: Sequence[ItemRecord]) -> dict[str, int]:
+def findings_count(records: Sequence[ItemRecord]) -> FindingCounts:
     counts = Counter(f.severity for record in records for f in record.findings)
-    return {severity: counts[severity] for severity in ("error", "warning", "note")}
+    return FindingCounts(error=counts["error"], warning=counts["warning"], note=counts["note"])
 
 
-def gate_summary(loaded: LoadedManifest, gate: Gate) -> dict[str, Any]:
+def gate_summary(loaded: LoadedManifest, gate: Gate) -> GateSummary:
+    """What the manifest says of a gate, as the evidence and the report repeat it."""
     manifest = loaded.manifest
-    return {
-        "id": gate.id,
-        "class": gate.class_,
-        "blocking": gate.blocking,
-        "needs": list(gate.needs),
-        "strategy": manifest.strategy(gate),
-        "timeout": manifest.timeout(gate),
-        "checks": [check.id for check in gate.checks],
-        "suites": list(gate.suites),
-    }
+    return GateSummary.model_validate(
+        {
+            "id": gate.id,
+            "class": gate.class_,
+            "blocking": gate.blocking,
+            "needs": list(gate.needs),
+            "strategy": manifest.strategy(gate),
+            "timeout": manifest.timeout(gate),
+            "checks": [check.id for check in gate.checks],
+            "suites": list(gate.suites),
+        }
+    )
 
 
 def evidence_document(
@@ -65,49 +76,51 @@ def evidence_document(
     subject: Subject,
     manifest_path: str,
     rollback: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> EvidenceDocument:
+    """A gate's evidence: its verdict and its items in a completion-independent order."""
     ordered = sorted(records, key=lambda r: record_order(loaded, gate, r))
-    body = {
-        "gate": gate_summary(loaded, gate),
-        "verdict": verdict.verdict,
-        "reason": verdict.reason,
-        "blocked_by": list(verdict.blocked_by),
-        "flaky": verdict.flaky,
-        "complete": verdict.complete,
-        "manifest": {"path": manifest_path, "digest": loaded.digest},
-        "subject": subject.as_dict(),
-        "items": [record.body() for record in ordered],
-        "findings": findings_count(ordered),
-        "rollback": dict(rollback) if rollback is not None else None,
-    }
-    timing = {
-        "items": {record.nodeid: record.timing() for record in ordered},
-        "total": round(sum(record.duration for record in ordered), 6),
-    }
-    return {"schema": EVIDENCE_SCHEMA, "body": body, "timing": timing}
+    body = EvidenceBody(
+        gate=gate_summary(loaded, gate),
+        verdict=verdict.verdict,
+        reason=verdict.reason,
+        blocked_by=list(verdict.blocked_by),
+        flaky=verdict.flaky,
+        complete=verdict.complete,
+        manifest=ManifestRef(path=manifest_path, digest=loaded.digest),
+        subject=SubjectRef(commit=subject.commit, dirty=subject.dirty),
+        items=[ItemBody.model_validate(record.body()) for record in ordered],
+        findings=findings_count(ordered),
+        rollback=dict(rollback) if rollback is not None else None,
+    )
+    timing = EvidenceTiming(
+        items={record.nodeid: ItemTiming.model_validate(record.timing()) for record in ordered},
+        total=round(sum(record.duration for record in ordered), 6),
+    )
+    return EvidenceDocument(schema=EVIDENCE_SCHEMA, body=body, timing=timing)
 
 
-def body_digest(document: Mapping[str, Any]) -> str:
-    return json_digest(document["body"])
-
-
-def dump(document: Mapping[str, Any]) -> bytes:
-    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+def body_digest(body: EvidenceBody | Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of an evidence body (a model, or the data as stored)."""
+    return json_digest(to_json(body) if isinstance(body, EvidenceBody) else body)
 
 
 @dataclass(frozen=True)
 class WrittenEvidence:
+    """An evidence file as written: where, its digests, and the document."""
+
     gate: str
+    #: The file, under the output folder.
     path: Path
     #: sha256 of the whole file.
     file_digest: str
     #: sha256 of the canonical JSON of ``body``.
     body_digest: str
-    document: Mapping[str, Any]
+    document: EvidenceDocument
 
 
-def write_evidence(outdir: Path, gate_id: str, document: Mapping[str, Any]) -> WrittenEvidence:
+def write_evidence(outdir: Path, document: EvidenceDocument) -> WrittenEvidence:
+    gate_id = document.body.gate.id
     data = dump(document)
-    path = evidence_path(outdir, gate_id)
+    path = outdir / evidence_path(gate_id)
     atomic_write(path, data)
-    return WrittenEvidence(gate_id, path, sha256_bytes(data), body_digest(document), document)
+    return WrittenEvidence(gate_id, path, sha256_bytes(data), body_digest(document.body), document)

@@ -19,63 +19,94 @@ from typing import Any
 
 from pytest_gates.chain import decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
-from pytest_gates.model.manifest import load_manifest
+from pytest_gates.model.load import load_manifest
 from pytest_gates.model.records import ItemRecord
-from pytest_gates.outputs.report import REPORT_SCHEMA
-from pytest_gates.outputs.verify import verify_outputs
+from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument, dump, to_json
+from pytest_gates.outputs.layout import REPORT_FILE, evidence_path
+from pytest_gates.outputs.render.markdown import FILENAME as MARKDOWN_FILE
+from pytest_gates.outputs.render.markdown import refusal_markdown
+from pytest_gates.outputs.report import refusal_report
+from pytest_gates.outputs.verify import read_report, verify_outputs
 from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.subject import Subject, isoformat, now
 from pytest_gates.support.version import __version__
 
+GENERATOR = f"pytest-gates {__version__}"
+
+
+@dataclass(frozen=True)
+class ShardRef:
+    """Which shard of how many a run was (``--gates-shard index/total``)."""
+
+    index: int
+    total: int
+
 
 @dataclass(frozen=True)
 class ShardOutput:
+    """One shard's verified outputs: its report and each gate's evidence."""
+
     folder: Path
-    report: dict[str, Any]
-    evidence: dict[str, dict[str, Any]]
+    report: ReportDocument
+    evidence: dict[str, EvidenceDocument]
 
     @property
-    def shard(self) -> dict[str, int] | None:
-        selection = self.report["body"].get("selection") or {}
-        shard = selection.get("shard")
-        return shard if isinstance(shard, dict) else None
+    def shard(self) -> ShardRef | None:
+        shard = self.report.body.selection.get("shard")
+        if not isinstance(shard, dict):
+            return None
+        index, total = shard.get("index"), shard.get("total")
+        if not isinstance(index, int) or not isinstance(total, int):
+            return None
+        return ShardRef(index, total)
 
 
 class MergeRefused(Exception):
+    """The shards do not make one whole run; ``problems`` says why."""
+
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
 
 
 def load_shard(folder: Path) -> ShardOutput:
+    """A shard's outputs, verified first; :class:`MergeRefused` when they do not verify."""
     problems = verify_outputs(folder)
     if problems:
         raise MergeRefused([f"{folder}: {problem}" for problem in problems])
-    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-    evidence = {
-        gate["id"]: json.loads((folder / gate["evidence"]["path"]).read_text(encoding="utf-8"))
-        for gate in report["body"]["gates"]
-    }
+    try:
+        report = read_report(folder)
+        evidence = {
+            gate.id: EvidenceDocument.model_validate_json(
+                (folder / evidence_path(gate.id)).read_bytes()
+            )
+            for gate in report.body.gates
+        }
+    except (OSError, ValueError, EvidenceError) as exc:  # changed since it was verified
+        raise MergeRefused([f"{folder}: {exc}"]) from None
     return ShardOutput(folder, report, evidence)
 
 
 def check_shards(shards: Sequence[ShardOutput]) -> list[str]:
     """Every reason the shards do not make one whole run."""
+    refs: list[tuple[ShardOutput, ShardRef]] = []
     problems = []
     for shard in shards:
-        if shard.shard is None:
+        ref = shard.shard
+        if ref is None:
             problems.append(f"{shard.folder}: not a shard run (it was run without --gates-shard)")
+        else:
+            refs.append((shard, ref))
     if problems:
         return problems
-    totals = sorted({s.shard["total"] for s in shards if s.shard})
+    totals = sorted({ref.total for _, ref in refs})
     if len(totals) > 1:
         return [f"the shards disagree on N: {', '.join(map(str, totals))}"]
     total = totals[0]
     by_index: dict[int, list[str]] = defaultdict(list)
-    for shard in shards:
-        assert shard.shard is not None
-        by_index[shard.shard["index"]].append(str(shard.folder))
+    for shard, ref in refs:
+        by_index[ref.index].append(str(shard.folder))
     for index in range(1, total + 1):
         folders = by_index.get(index, [])
         if not folders:
@@ -85,7 +116,7 @@ def check_shards(shards: Sequence[ShardOutput]) -> list[str]:
                 f"shard {index}/{total} is given {len(folders)} times: {', '.join(folders)}"
             )
     for what in ("manifest", "subject"):
-        seen = {json.dumps(s.report["body"][what], sort_keys=True) for s in shards}
+        seen = {json.dumps(to_json(getattr(s.report.body, what)), sort_keys=True) for s in shards}
         if len(seen) > 1:
             problems.append(f"the shards ran different {what}s: {' vs '.join(sorted(seen))}")
     return problems
@@ -97,16 +128,18 @@ def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], lis
     runs: dict[str, list[tuple[int, ItemRecord]]] = defaultdict(list)
     unassigned: dict[str, ItemRecord] = {}
     for shard in shards:
-        assert shard.shard is not None
-        index = shard.shard["index"]
+        ref = shard.shard
+        if ref is None:
+            continue  # check_shards refused it already
         for document in shard.evidence.values():
-            timing = document["timing"]["items"]
-            for item in document["body"]["items"]:
-                record = ItemRecord.model_validate(item)
-                record.duration = float(timing.get(record.nodeid, {}).get("duration", 0.0))
+            timing = document.timing.items
+            for item in document.body.items:
+                record = ItemRecord.model_validate(item.model_dump())
+                if record.nodeid in timing:
+                    record.duration = timing[record.nodeid].duration
                 assigned[record.nodeid].add(record.shard)
-                if record.shard == index:
-                    runs[record.nodeid].append((index, record))
+                if record.shard == ref.index:
+                    runs[record.nodeid].append((ref.index, record))
                 elif record.shard is None:
                     unassigned[record.nodeid] = record
     problems = []
@@ -129,7 +162,10 @@ def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], lis
 
 
 def merge(folders: Sequence[Path], out: Path) -> tuple[int, dict[str, Any]]:
-    """Merge the shard folders into ``out``; exit code 0 only for a GO decision."""
+    """Merge the shard folders into ``out``; exit code 0 only for a GO decision.
+
+    Returns the exit code and the report's JSON data as written to ``out/report.json``.
+    """
     try:
         if not folders:
             raise MergeRefused(["no shard folders given"])
@@ -142,60 +178,64 @@ def merge(folders: Sequence[Path], out: Path) -> tuple[int, dict[str, Any]]:
             raise MergeRefused(problems)
         outputs = _write_merged(shards, records, out)
     except MergeRefused as refused:
-        return 1, _refuse(out, refused.problems)
-    decision = outputs.report["body"]["decision"]
+        return 1, to_json(refuse(out, refused.problems))
+    decision = outputs.document.body.decision
     return (0 if decision in {"GO", "GO_WITH_BYPASS"} else 1), outputs.report
+
+
+def _run_text(shard: ShardOutput, key: str) -> str:
+    value = shard.report.run.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _write_merged(
     shards: Sequence[ShardOutput], records: list[ItemRecord], out: Path
 ) -> RunOutputs:
-    body = shards[0].report["body"]
-    manifest_path = Path(body["manifest"]["path"])
+    body = shards[0].report.body
+    manifest_path = Path(body.manifest.path)
     try:
-        loaded = load_manifest(manifest_path, body["manifest"]["path"])
+        loaded = load_manifest(manifest_path, body.manifest.path)
     except ManifestError as exc:
         raise MergeRefused([f"cannot load the shards' manifest: {exc}"]) from None
-    if loaded.digest != body["manifest"]["digest"]:
+    if loaded.digest != body.manifest.digest:
         raise MergeRefused(
             [
-                f"{manifest_path} changed since the shards ran: {loaded.digest} != {body['manifest']['digest']}"
+                f"{manifest_path} changed since the shards ran: {loaded.digest} != {body.manifest.digest}"
             ]
         )
     verdicts = fold(loaded.manifest, loaded.order, records)
     decision, reason = decide(verdicts)
-    total = len(shards)
-    started = min(s.report["run"]["started"] for s in shards)
+    ordered = sorted(shards, key=lambda s: s.shard.index if s.shard else 0)
     try:
         return write_outputs(
             outdir=out,
-            generator=f"pytest-gates {__version__}",
+            generator=GENERATOR,
             loaded=loaded,
-            manifest_path=body["manifest"]["path"],
-            subject=Subject(body["subject"]["commit"], body["subject"]["dirty"]),
+            manifest_path=body.manifest.path,
+            subject=Subject(body.subject.commit, body.subject.dirty),
             records=records,
             verdicts=verdicts,
             rollbacks={},
             decision=decision,
             reason=reason,
             selection={
-                "markexpr": body["selection"].get("markexpr"),
-                "keyword": body["selection"].get("keyword"),
+                "markexpr": body.selection.get("markexpr"),
+                "keyword": body.selection.get("keyword"),
                 "args": None,
                 "stopped": None,
                 "shard": None,
-                "merged_shards": total,
+                "merged_shards": len(shards),
             },
             run={
-                "started": started,
+                "started": min(_run_text(s, "started") for s in shards),
                 "finished": isoformat(now()),
                 "shards": [
                     {
-                        "index": s.shard["index"] if s.shard else None,
+                        "index": s.shard.index if s.shard else None,
                         "folder": str(s.folder),
-                        "duration": s.report["run"].get("duration"),
+                        "duration": s.report.run.get("duration"),
                     }
-                    for s in sorted(shards, key=lambda s: s.shard["index"] if s.shard else 0)
+                    for s in ordered
                 ],
             },
         )
@@ -203,32 +243,12 @@ def _write_merged(
         raise MergeRefused([f"could not write the merged outputs to {out}: {exc}"]) from None
 
 
-def _refuse(out: Path, problems: list[str]) -> dict[str, Any]:
-    """A NO_GO report that says why there is no merged decision (no evidence, so no verdicts)."""
-    report = {
-        "schema": REPORT_SCHEMA,
-        "body": {
-            "generator": f"pytest-gates {__version__}",
-            "decision": "NO_GO",
-            "reason": "merge refused: " + "; ".join(problems),
-            "problems": problems,
-            "gates": [],
-        },
-        "run": {"finished": isoformat(now())},
-    }
+def refuse(out: Path, problems: Sequence[str]) -> ReportDocument:
+    """Write the NO_GO report of a refused merge (no evidence, so no verdicts) and return it."""
+    report = refusal_report(GENERATOR, problems, {"finished": isoformat(now())})
     try:
-        atomic_write(
-            out / "report.json", (json.dumps(report, indent=2, sort_keys=True) + "\n").encode()
-        )
-        lines = [
-            "# ❌ Release decision: NO_GO",
-            "",
-            "**The shard outputs could not be merged:**",
-            "",
-        ]
-        atomic_write(
-            out / "report.md", "\n".join([*lines, *(f"- {p}" for p in problems), ""]).encode()
-        )
+        atomic_write(out / REPORT_FILE, dump(report))
+        atomic_write(out / MARKDOWN_FILE, refusal_markdown(problems).encode())
     except OSError:
         pass  # the refusal is printed and the exit status says it; a report is a courtesy
     return report

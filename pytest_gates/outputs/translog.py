@@ -1,9 +1,10 @@
 """The transition log: ``transitions.jsonl``, append-only across runs, hash-chained.
 
-Each line is canonical JSON carrying ``prev``, the sha256 of the line before it (the first line
-carries :data:`GENESIS`), and ``seq``, its 1-based position. Deleting, editing or reordering a line
-breaks the chain at the next line; the report records the digest of the last line (the head), so
-an edit of the last line, or a truncated log, is caught as well.
+Each line is the canonical JSON of a :class:`LoggedTransition`: it carries ``prev``, the sha256 of
+the line before it (the first line carries :data:`GENESIS`), and ``seq``, its 1-based position.
+Deleting, editing or reordering a line breaks the chain at the next line; the report records the
+digest of the last line (the head), so an edit of the last line, or a truncated log, is caught as
+well.
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import ValidationError
+
+from pytest_gates.chain import Verdict
 from pytest_gates.errors import EvidenceError
+from pytest_gates.outputs.documents import NO_DIGEST, LoggedTransition, Transition, first_error
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import canonical_json, sha256_bytes
 
-GENESIS: Final = "sha256:" + "0" * 64
+#: The ``prev`` of the first line.
+GENESIS: Final = NO_DIGEST
 
 
 @dataclass(frozen=True)
 class LogHead:
+    """How many lines the log has and the digest of the last one, as a report cites them."""
+
     lines: int
     head: str
 
@@ -30,11 +38,11 @@ class LogHead:
         return {"lines": self.lines, "head": self.head}
 
 
-def verify_log(path: Path) -> list[dict[str, Any]]:
+def verify_log(path: Path) -> list[LoggedTransition]:
     """Read and check the whole chain; raises :class:`EvidenceError` at the first broken line."""
     if not path.exists():
         return []
-    entries: list[dict[str, Any]] = []
+    entries: list[LoggedTransition] = []
     prev = GENESIS
     raw = path.read_bytes()
     if raw and not raw.endswith(b"\n"):
@@ -61,7 +69,10 @@ def verify_log(path: Path) -> list[dict[str, Any]]:
             raise EvidenceError(
                 f"{path}:{number}: the line is not in canonical form (edited by hand)"
             )
-        entries.append(entry)
+        try:
+            entries.append(LoggedTransition.model_validate(entry))
+        except ValidationError as exc:
+            raise EvidenceError(f"{path}:{number}: not a transition: {first_error(exc)}") from None
         prev = sha256_bytes(line)
     return entries
 
@@ -72,26 +83,22 @@ class TransitionLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def last_states(self) -> dict[str, str]:
+    def last_states(self) -> dict[str, Verdict]:
         """Each gate's verdict as of the last run logged (the ``from`` of the next transition)."""
-        states: dict[str, str] = {}
-        for entry in verify_log(self.path):
-            gate = entry.get("gate")
-            if isinstance(gate, str):
-                states[gate] = str(entry.get("to"))
-        return states
+        return {entry.gate: entry.to for entry in verify_log(self.path)}
 
-    def append(self, entries: Sequence[dict[str, Any]]) -> LogHead:
-        """Chain ``entries`` after the existing lines and write the file atomically."""
+    def append(self, transitions: Sequence[Transition]) -> LogHead:
+        """Chain ``transitions`` after the existing lines and write the file atomically."""
         existing = self.path.read_bytes() if self.path.exists() else b""
         verified = verify_log(self.path)
         prev = sha256_bytes(existing.splitlines()[-1]) if verified else GENESIS
         seq = len(verified)
-        run = 1 + max((int(e.get("run", 0)) for e in verified), default=0)
+        run = 1 + max((entry.run for entry in verified), default=0)
         out = bytearray(existing)
-        for entry in entries:
+        for transition in transitions:
             seq += 1
-            line = canonical_json({**entry, "seq": seq, "run": run, "prev": prev}).encode()
+            logged = LoggedTransition(**transition.model_dump(), seq=seq, run=run, prev=prev)
+            line = canonical_json(logged.model_dump(mode="json", by_alias=True)).encode()
             out += line + b"\n"
             prev = sha256_bytes(line)
         atomic_write(self.path, bytes(out))
@@ -99,6 +106,7 @@ class TransitionLog:
 
 
 def log_head(path: Path) -> LogHead:
+    """The head of the log at ``path`` after checking its chain."""
     entries = verify_log(path)
     if not entries:
         return LogHead(0, GENESIS)

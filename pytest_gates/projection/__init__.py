@@ -1,7 +1,8 @@
-"""Projections of the manifest: the CI workflow and the tox gate environments, and their drift.
+"""Projections of the manifest onto CI files, and their drift.
 
-``pytest-gates sync`` writes them (:mod:`.sync`); ``pytest-gates sync --check`` and the ``sync``
-check kind compare them with the files on disk. The policy that says what may be kept by hand is
-part of the manifest (:mod:`.policy`). This package imports nothing at import time, because the
-manifest model itself imports the policy.
+The core: :mod:`.source` (what a projection is computed from, and the header every generated file
+carries), :mod:`.drift` (a drift, and the shared header check), :mod:`.emit` (block YAML with
+comments and manual regions), :mod:`.commands` (the ``pytest-gates`` commands CI runs),
+:mod:`.target` (the protocol every CI target meets) and :mod:`.sync` (plan and write, through
+that protocol only). The CI targets are in :mod:`.targets`, one module or package each.
 """

@@ -6,19 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, final
+from typing import Final
 
-from pytest_gates.errors import GatesError
-from pytest_gates.model.manifest import GATE_CLASSES, LoadedManifest
-from pytest_gates.model.names import DEFAULT_MANIFEST
+from pytest_gates.model.load import LoadedManifest
+from pytest_gates.model.names import DEFAULT_MANIFEST, GATE_CLASSES
 from pytest_gates.model.policy import ProjectionPolicy
 
 _DIGEST_LINE: Final = re.compile(r"^\s*# manifest-digest: (\S+)\s*$")
-
-
-@final
-class SyncError(GatesError):
-    """The files cannot be written as the policy asks (a hand-written block that does not fit)."""
 
 
 @dataclass(frozen=True)

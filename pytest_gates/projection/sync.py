@@ -1,31 +1,25 @@
-"""``pytest-gates sync [--check]``: write the manifest's projections, or say how the files drifted.
+"""Sync: write the manifest's projections, or compute how the files on disk drifted from them.
 
-Both modes compute the same plan: for each projected file, what is on disk, what sync would write
-(keeping manual regions and allowed hand-written jobs and steps), and the drifts between them.
+Both ``pytest-gates sync`` and its ``--check`` (and the ``sync`` check kind) compute the same plan:
+for each file a target owns, what is on disk, what sync would write (the projection with the hand
+edits the target keeps) and the drifts between them. Every target is driven through the
+:class:`~pytest_gates.projection.target.Target` protocol; this module knows none of them.
 """
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_gates.errors import ManifestError
-from pytest_gates.model.manifest import load_manifest
-from pytest_gates.model.names import DEFAULT_MANIFEST
-from pytest_gates.projection.drift import Drift, workflow_drift
-from pytest_gates.projection.emit import manual_regions
-from pytest_gates.projection.handwork import hand_blocks, keep_hand_work
-from pytest_gates.projection.source import ProjectionSource, SyncError
-from pytest_gates.projection.targets.github import render_workflow
-from pytest_gates.projection.targets.tox import splice_tox, tox_drift
+from pytest_gates.model.load import load_manifest
+from pytest_gates.projection.drift import Drift
+from pytest_gates.projection.source import ProjectionSource
+from pytest_gates.projection.target import SyncError, Target
+from pytest_gates.projection.targets import TARGETS
 from pytest_gates.support.atomic import atomic_write
-
-SYNC_HELP = "write the CI workflow and the tox gate environments from the manifest"
-CHECK_HELP = "write nothing; exit 1 with a diff and a diagnosis when the files drifted"
-SHARDS_HELP = "machines to split the gates over (default: projection.shards in the manifest)"
+from pytest_gates.support.diff import unified_diff
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class ProjectedFile:
     display: str
     #: The file on disk; ``None`` when it does not exist.
     current: str | None
-    #: What sync writes (the projection alone when ``problem`` stops sync from writing).
+    #: What sync writes (what ``SyncError.shown`` says when ``problem`` stops sync from writing).
     wanted: str
     drifts: tuple[Drift, ...]
     #: Why sync refuses to write this file, if it does.
@@ -48,15 +42,11 @@ class ProjectedFile:
         return self.current == self.wanted
 
     def diff(self) -> str:
+        """The unified diff from the file on disk to what sync writes; empty when up to date."""
         if self.up_to_date:
             return ""
-        return "".join(
-            difflib.unified_diff(
-                (self.current or "").splitlines(keepends=True),
-                self.wanted.splitlines(keepends=True),
-                f"{self.display} (on disk)",
-                f"{self.display} (pytest-gates sync)",
-            )
+        return unified_diff(
+            self.current or "", self.wanted, self.display, "on disk", "pytest-gates sync"
         )
 
 
@@ -86,57 +76,41 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def plan_sync(root: Path, manifest: Path, shards: int | None = None) -> SyncPlan:
-    """Load the manifest (raises ManifestError) and compute every projected file."""
+def plan_sync(
+    root: Path, manifest: Path, shards: int | None = None, targets: Sequence[Target] = TARGETS
+) -> SyncPlan:
+    """Load the manifest (raises ManifestError) and project it through every target, in order."""
     display = display_path(manifest, root)
     loaded = load_manifest(manifest, display, root)
     source = ProjectionSource.from_manifest(loaded, display, shards)
-    files = [project_workflow(root, source)]
-    if source.policy.tox is not None:
-        files.append(project_tox(root, source, source.policy.tox.path))
+    files = [
+        project_file(root, source, target, path)
+        for target in targets
+        for path in target.paths(source)
+    ]
     return SyncPlan(source, tuple(files))
 
 
-def project_workflow(root: Path, source: ProjectionSource) -> ProjectedFile:
-    display = source.policy.workflow
+def project_file(
+    root: Path, source: ProjectionSource, target: Target, display: str
+) -> ProjectedFile:
+    """One file of ``target``: render, compare with the file on disk, keep the hand edits."""
     path = root / display
     current = _read(path)
-    found = manual_regions(current) if current is not None else {}
-    regions: dict[str, list[str]] = {
-        name: found[name] for name in source.policy.manual_regions if name in found
-    }
-    expected = render_workflow(source, regions)
-    drifts = workflow_drift(display, current, expected, source)
-    unreadable = any(drift.rule == "sync.invalid" for drift in drifts)
-    if unreadable and (source.policy.allow.jobs or source.policy.allow.steps):
-        problem = (
-            "the file is not valid YAML, so the hand-written jobs and steps the policy allows "
-            "cannot be kept; fix it, then run sync"
-        )
-        return ProjectedFile(path, display, current, expected, tuple(drifts), problem)
+    rendered = target.render(source, display, current)
+    drifts = target.drift(source, display, current, rendered)
     try:
-        blocks = hand_blocks(current, source.policy) if current is not None else []
-        wanted = keep_hand_work(expected, blocks)
+        wanted = target.keep(source, display, current, rendered)
     except SyncError as exc:
-        # Sync refuses to write (it would lose the block); the diff shows the projection alone.
-        if not unreadable:
-            drifts.append(Drift(display, None, "sync.hand-work", str(exc)))
-        return ProjectedFile(path, display, current, expected, tuple(drifts), str(exc))
+        if exc.rule is not None:
+            drifts.append(Drift(display, None, exc.rule, str(exc)))
+        shown = rendered if exc.shown is None else exc.shown
+        return ProjectedFile(path, display, current, shown, tuple(drifts), str(exc))
     return ProjectedFile(path, display, current, wanted, tuple(drifts))
 
 
-def project_tox(root: Path, source: ProjectionSource, display: str) -> ProjectedFile:
-    path = root / display
-    current = _read(path)
-    drifts = tuple(tox_drift(display, current, source))
-    try:
-        return ProjectedFile(path, display, current, splice_tox(current, source), drifts)
-    except SyncError as exc:
-        return ProjectedFile(path, display, current, current or "", drifts, str(exc))
-
-
 def write(plan: SyncPlan) -> int:
-    """Write every file that differs; 1 when one could not be written."""
+    """Write every file that differs and say what was done; 1 when one could not be written."""
     status = 0
     for projected in plan.files:
         if projected.problem is not None:
@@ -148,57 +122,3 @@ def write(plan: SyncPlan) -> int:
             atomic_write(projected.path, projected.wanted.encode("utf-8"))
             print(f"wrote {projected.display} from {plan.source.manifest}")
     return status
-
-
-def check(plan: SyncPlan) -> int:
-    """Print each drifted file's diff and diagnosis; 1 on any drift."""
-    manifest = plan.source.manifest
-    for projected in plan.files:
-        if not projected.drifts:
-            note = "" if projected.up_to_date else " (sync would change only layout or order)"
-            print(f"{projected.display}: in sync with {manifest}{note}")
-            continue
-        print(f"{projected.display}: drifted from {manifest}")
-        sys.stdout.write(projected.diff())
-        for drift in projected.drifts:
-            print(drift.render())
-    drifts = plan.drifts
-    if not drifts:
-        return 0
-    print(
-        f"\n{len(drifts)} drift{'s' if len(drifts) != 1 else ''}: the CI files are no longer the "
-        f"projection of {manifest}. Regenerate them with `{plan.source.command}`, or allow the "
-        f"hand edit in the manifest's projection policy."
-    )
-    return 1
-
-
-def run(args: argparse.Namespace) -> int:
-    root = Path.cwd()
-    try:
-        plan = plan_sync(root, root / args.manifest, args.shards)
-    except ManifestError as exc:
-        print(f"ERROR: invalid gate manifest\n{exc}", file=sys.stderr)
-        return 2
-    return check(plan) if args.check else write(plan)
-
-
-def _shard_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 256:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, found '{text}'")
-    return value
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``sync`` to the ``pytest-gates`` command."""
-    parser = sub.add_parser("sync", help=SYNC_HELP, description=SYNC_HELP)
-    parser.add_argument("--check", action="store_true", help=CHECK_HELP)
-    parser.add_argument(
-        "--manifest", default=DEFAULT_MANIFEST, metavar="PATH", help=f"default: {DEFAULT_MANIFEST}"
-    )
-    parser.add_argument("--shards", type=_shard_count, metavar="N", help=SHARDS_HELP)
-    parser.set_defaults(func=run)

@@ -6,6 +6,7 @@ from typing import Final
 
 import pytest
 
+from pytest_gates.chain import degrades
 from pytest_gates.errors import CheckFailed, GatesError
 from pytest_gates.model.manifest import Gate, Manifest
 from pytest_gates.model.records import PhasePayload
@@ -71,6 +72,6 @@ def classify(
                 payload.outcome, payload.message = "error", f"check crashed: {first}"
         else:
             payload.outcome, payload.message = "failed", first
-        if payload.outcome == "failed" and manifest.tolerates_failure(gate):
+        if payload.outcome == "failed" and degrades(manifest, gate):
             payload.outcome = "degraded"
     return payload

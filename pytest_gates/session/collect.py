@@ -7,19 +7,17 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
-from pytest_gates.errors import CheckFailed, GatesError
+from pytest_gates.errors import CheckFailed, GatesError, WorkersLost
 from pytest_gates.model.document import line_of
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.model.records import Attempt
-
-if TYPE_CHECKING:
-    from pytest_gates.session.plugin import GatesSession
+from pytest_gates.session.context import CONTEXT_KEY, GatesContext
 
 #: Lines of a tool's output shown under a failed check.
 OUTPUT_TAIL: Final = 40
@@ -49,8 +47,8 @@ class ManifestFile(pytest.File):
     """The manifest, collected as a file whose children are the gates that have checks."""
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
-        session = _session(self.config)
-        for gate in session.loaded.gates_in_order():
+        context = self.config.stash[CONTEXT_KEY]
+        for gate in context.loaded.gates_in_order():
             if gate.checks:
                 yield GateNode.from_parent(self, name=gate.id, gate=gate)
 
@@ -61,7 +59,7 @@ class GateNode(pytest.Collector):
     def __init__(self, *, gate: Gate, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
-        manifest = _session(self.config).loaded.manifest
+        manifest = self.config.stash[CONTEXT_KEY].loaded.manifest
         for marker in gate_markers(manifest, gate):
             self.add_marker(marker)
 
@@ -98,12 +96,12 @@ class CheckItem(pytest.Item):
         self.extra_keyword_matches.add(check.kind)
 
     def runtest(self) -> None:
-        session = _session(self.config)
-        kind = session.registry.get(self.check.kind)
+        context = self.config.stash[CONTEXT_KEY]
+        kind = context.registry.get(self.check.kind)
         run = CheckRun()
         self.stash[CHECK_RUN_KEY] = run
         if kind is None:
-            known = ", ".join(session.registry.names())
+            known = ", ".join(context.registry.names())
             raise UnknownCheckKind(
                 f"unknown check kind '{self.check.kind}' (known kinds: {known}); a plugin or the "
                 "rootdir conftest.py registers kinds with pytest_gates_register_checks"
@@ -114,7 +112,7 @@ class CheckItem(pytest.Item):
         for number in range(1, attempts + 1):
             if retry is not None and number > 1:
                 time.sleep(retry.delay_before(number))
-            result = self._attempt(kind, params, number, run, session)
+            result = self._attempt(kind, params, number, run, context)
             run.result = result
             if result.passed:
                 return
@@ -127,16 +125,16 @@ class CheckItem(pytest.Item):
         params: Any,
         number: int,
         run: CheckRun,
-        session: GatesSession,
+        context: GatesContext,
     ) -> CheckResult:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix=f"gates-{self.check.id}-") as scratch:
             ctx = CheckContext(
-                rootdir=session.rootdir,
+                rootdir=context.rootdir,
                 gate_id=self.gate.id,
                 check_id=self.check.id,
                 tmp_path=Path(scratch),
-                timeout=session.loaded.manifest.timeout(self.gate),
+                timeout=context.loaded.manifest.timeout(self.gate),
             )
             try:
                 result = kind.run(params, ctx)
@@ -163,7 +161,7 @@ class CheckItem(pytest.Item):
     def repr_failure(
         self, excinfo: ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, CheckFailed | UnknownCheckKind | GatesError):
+        if isinstance(excinfo.value, CheckFailed | UnknownCheckKind | GatesError | WorkersLost):
             return self._describe(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
@@ -183,18 +181,12 @@ class CheckItem(pytest.Item):
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        session = _session(self.config)
-        doc = session.loaded.document
-        index = session.loaded.manifest.gates.index(self.gate)
+        loaded = self.config.stash[CONTEXT_KEY].loaded
+        doc = loaded.document
+        index = loaded.manifest.gates.index(self.gate)
         line = line_of(doc.root, ["gates", index, "checks", self.index])
         return self.path, (line - 1 if line else None), f"{self.gate.id}::{self.check.id}"
 
 
 def iter_check_items(items: Iterable[pytest.Item]) -> Iterator[CheckItem]:
     return (item for item in items if isinstance(item, CheckItem))
-
-
-def _session(config: pytest.Config) -> GatesSession:
-    from pytest_gates.session.context import SESSION_KEY
-
-    return config.stash[SESSION_KEY]

@@ -8,7 +8,8 @@ controller's published progress (:mod:`pytest_gates.distribute.xdist.progress`) 
 from __future__ import annotations
 
 from pytest_gates.model.graph import blocking_roots
-from pytest_gates.model.manifest import Gate, LoadedManifest
+from pytest_gates.model.load import LoadedManifest
+from pytest_gates.model.manifest import Gate
 from pytest_gates.model.records import PhasePayload
 
 

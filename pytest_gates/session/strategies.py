@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gates.chain import GateVerdict
-from pytest_gates.model.manifest import LoadedManifest
+from pytest_gates.model.load import LoadedManifest
 
 OUTPUT_TAIL = 4000
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_gates.checks.ledger import known_ids, structure_violations
+from pytest_gates.sources.ledger import known_ids, structure_violations
 from pytest_gates.sources.load import LoadedSource, SourceSet
 from pytest_gates.sources.models import Capability, in_release
 

@@ -15,15 +15,10 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from pytest_gates.errors import ManifestError
-from pytest_gates.model.document import format_validation_error
-from pytest_gates.model.manifest import (
-    Manifest,
-    ManifestDocument,
-    check_document,
-    graph_problems,
-    suite_problems,
-)
+from pytest_gates.errors import SourceError
+from pytest_gates.model.document import Document, format_validation_error
+from pytest_gates.model.load import check_document, graph_problems, suite_problems
+from pytest_gates.model.manifest import Manifest
 from pytest_gates.sources.completeness import completeness_problems
 from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet
 from pytest_gates.sources.models import Capability, Differential, in_release
@@ -376,7 +371,7 @@ def projection_problems(sources: SourceSet) -> list[str]:
 def manifest_problems(sources: SourceSet, text: str) -> list[str]:
     """The generated text, loaded as ``pytest --gates`` loads it: what is left to refuse."""
     display = f"{sources.config.model.output} (as generated)"
-    doc = ManifestDocument(
+    doc = Document(
         display,
         yaml.safe_load(text),
         yaml.compose(text, Loader=yaml.SafeLoader),
@@ -388,19 +383,34 @@ def manifest_problems(sources: SourceSet, text: str) -> list[str]:
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
-        return doc.validation_problems(exc)
+        return doc.validation_problems(exc, model=Manifest)
     return graph_problems(doc, manifest) + suite_problems(doc, manifest, sources.root)
 
 
 def generate(sources: SourceSet) -> str:
-    """The manifest text for ``sources``, after every completeness rule; ManifestError if not."""
+    """The manifest text for ``sources``, after every completeness rule; SourceError if not."""
     problems = completeness_problems(sources) + projection_problems(sources)
     data = project(sources)
     problems += extra_gate_problems(sources, data)
     if problems:
-        raise ManifestError(sources.config.display, problems)
+        raise SourceError(sources.config.display, problems)
     text = render(sources)
     problems = manifest_problems(sources, text)
     if problems:
-        raise ManifestError(sources.config.display, problems)
+        raise SourceError(sources.config.display, problems)
     return text
+
+
+def changed_sources(committed: str, sources: SourceSet) -> list[str]:
+    """The sources whose digest differs from the one the committed manifest recorded."""
+    try:
+        data = yaml.safe_load(committed)
+    except yaml.YAMLError:
+        return []
+    generated = data.get("generated") if isinstance(data, dict) else None
+    recorded = generated.get("sources") if isinstance(generated, dict) else None
+    if not isinstance(recorded, dict):
+        return []
+    current = sources.digests()
+    names = sorted({*recorded, *current})
+    return [name for name in names if recorded.get(name) != current.get(name)]

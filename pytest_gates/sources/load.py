@@ -1,32 +1,21 @@
 """Loading a project's sources: the generation config, then each source file in its folder.
 
 Every problem is reported in the manifest's style, ``file:line: breadcrumb: expected X, found Y``,
-all of them at once (:class:`~pytest_gates.errors.ManifestError`).
+all of them at once (:class:`~pytest_gates.errors.SourceError`).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from pytest_gates.errors import CheckError, ManifestError
-from pytest_gates.model.document import (
-    breadcrumb,
-    describe,
-    duplicate_keys,
-    format_validation_error,
-)
-from pytest_gates.model.manifest import ManifestDocument, parse_document
+from pytest_gates.errors import CheckError, SourceError
+from pytest_gates.model.document import Document, key_table, precheck, read_document
 from pytest_gates.sources.models import (
-    ALLOWED_KEYS,
     REQUIRED_SOURCES,
-    SOURCE_FILES,
     SOURCE_MODELS,
     SOURCES_VERSION,
     BenchmarkManifest,
@@ -36,13 +25,8 @@ from pytest_gates.sources.models import (
     GenerateConfig,
     Ledger,
     ObligationRegistry,
+    source_stem,
 )
-from pytest_gates.support.digest import sha256_bytes
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 DEFAULT_CONFIG: Final = "gates/generate.yaml"
 #: The extensions a source file may have, in the order they are looked for.
@@ -57,7 +41,7 @@ class LoadedSource(Generic[M]):
 
     #: The path as it is named in messages and in the manifest: relative to the project root.
     display: str
-    document: ManifestDocument
+    document: Document
     model: M
 
     @property
@@ -68,80 +52,31 @@ class LoadedSource(Generic[M]):
         return self.document.error(path, message)
 
 
-def parse_source(path: Path, display: str) -> ManifestDocument:
+def parse_source(path: Path, display: str) -> Document:
     """Read a YAML, JSON or TOML file with syntax errors located; a missing file is an error."""
     if not path.is_file():
-        raise ManifestError(display, [f"{display}: no such file"])
-    if path.suffix in (".yaml", ".yml"):
-        return parse_document(path, display)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            display,
-            [f"{display}: expected UTF-8 text, found an undecodable byte at offset {exc.start}"],
-        ) from None
-    if path.suffix == ".toml":
-        try:
-            return ManifestDocument(display, tomllib.loads(text), None, sha256_bytes(raw))
-        except tomllib.TOMLDecodeError as exc:
-            raise ManifestError(display, [f"{display}: invalid TOML: {exc}"]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(
-            display, [f"{display}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"]
-        ) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        root = None  # valid JSON that YAML 1.1 cannot read: no line numbers
-    return ManifestDocument(display, data, root, sha256_bytes(raw))
+        raise SourceError(display, [f"{display}: no such file"])
+    return read_document(path, display, SourceError, by_suffix=True)
 
 
-def _document_problems(doc: ManifestDocument, expected: str) -> list[str]:
-    """What must hold before the model is tried: a mapping, a known version, no key twice."""
-    data = doc.data
-    if not isinstance(data, dict):
-        return [f"{doc.filename}: expected a mapping of {expected}, found {describe(data)}"]
-    if "version" not in data:
-        return [
-            doc.error([], f"missing required key 'version'; expected version: {SOURCES_VERSION}")
-        ]
-    version = data["version"]
-    if version != SOURCES_VERSION or isinstance(version, bool):
-        return [
-            doc.error(
-                ["version"],
-                f"expected {SOURCES_VERSION} (this pytest-gates reads source version "
-                f"{SOURCES_VERSION}), found {describe(version)}",
-            )
-        ]
-    return [
-        f"{doc.filename}:{line}: {breadcrumb(data, path[:-1])}: key '{path[-1]}' is written twice"
-        for path, line in duplicate_keys(doc.root, data)
-    ]
-
-
-def validate_source(doc: ManifestDocument, model: type[M], name: str) -> M:
-    """The model of a parsed source, or every problem at once as a ManifestError."""
-    problems = _document_problems(doc, ", ".join(ALLOWED_KEYS[name][()]))
+def validate_source(doc: Document, model: type[M]) -> M:
+    """The model of a parsed source, or every problem at once as a SourceError."""
+    keys = ", ".join(key_table(model)[()])
+    problems = precheck(
+        doc, version=SOURCES_VERSION, reader="source", expected=f"a mapping of {keys}"
+    )
     if problems:
-        raise ManifestError(doc.filename, problems)
+        raise SourceError(doc.filename, problems)
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        problems = format_validation_error(
-            doc.filename, doc.data, doc.root, exc.errors(include_url=False), ALLOWED_KEYS[name]
-        )
-        raise ManifestError(doc.filename, problems) from None
+        raise SourceError(doc.filename, doc.validation_problems(exc, model=model)) from None
 
 
-def load_source(root: Path, display: str, model: type[M], name: str) -> LoadedSource[M]:
+def load_source(root: Path, display: str, model: type[M]) -> LoadedSource[M]:
     """Parse and validate one source file, named relative to ``root``."""
     doc = parse_source(root / display, display)
-    return LoadedSource(display, doc, validate_source(doc, model, name))
+    return LoadedSource(display, doc, validate_source(doc, model))
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -187,7 +122,8 @@ def find_source_files(root: Path, folder: str) -> tuple[dict[str, str], list[str
     """Each source's file in ``folder`` (relative to ``root``), and the problems finding them."""
     found: dict[str, str] = {}
     problems: list[str] = []
-    for name, stem in SOURCE_FILES.items():
+    for name in SOURCE_MODELS:
+        stem = source_stem(name)
         candidates = [
             (PurePosixPath(folder) / f"{stem}{ext}").as_posix()
             for ext in EXTENSIONS
@@ -207,19 +143,19 @@ def find_source_files(root: Path, folder: str) -> tuple[dict[str, str], list[str
 
 
 def load_sources(root: Path, config: str = DEFAULT_CONFIG) -> SourceSet:
-    """Load the config and every source it names; all problems at once as a ManifestError."""
+    """Load the config and every source it names; all problems at once as a SourceError."""
     config_display = _relative(root, root / config)
-    loaded_config = load_source(root, config_display, GenerateConfig, "config")
+    loaded_config = load_source(root, config_display, GenerateConfig)
     folder = loaded_config.model.sources or PurePosixPath(config_display).parent.as_posix()
     files, problems = find_source_files(root, folder)
     loaded: dict[str, LoadedSource[Any]] = {}
     for name, display in files.items():
         try:
-            loaded[name] = load_source(root, display, SOURCE_MODELS[name], name)
-        except ManifestError as exc:
+            loaded[name] = load_source(root, display, SOURCE_MODELS[name])
+        except SourceError as exc:
             problems += exc.problems
     if problems:
-        raise ManifestError(config_display, problems)
+        raise SourceError(config_display, problems)
     return SourceSet(
         root=root,
         config=loaded_config,
@@ -233,9 +169,9 @@ def load_sources(root: Path, config: str = DEFAULT_CONFIG) -> SourceSet:
     )
 
 
-def load_for_check(root: Path, display: str, model: type[M], name: str) -> LoadedSource[M]:
+def load_for_check(root: Path, display: str, model: type[M]) -> LoadedSource[M]:
     """Load a source a check reads; a source that does not load means the check cannot run."""
     try:
-        return load_source(root, display, model, name)
-    except ManifestError as exc:
+        return load_source(root, display, model)
+    except SourceError as exc:
         raise CheckError("; ".join(exc.problems)) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -22,20 +22,11 @@ from pydantic import (
     model_validator,
 )
 
-from pytest_gates.model.manifest import ID_PATTERN, Defaults, Gate, GateClass
-from pytest_gates.model.names import DEFAULT_MANIFEST
+from pytest_gates.model.manifest import ID_PATTERN, Defaults, Gate
+from pytest_gates.model.names import DEFAULT_MANIFEST, GateClass
 from pytest_gates.support.paths import RelPath
 
 SOURCES_VERSION: Final = 1
-#: The source files in the sources folder: name -> the file's stem there.
-SOURCE_FILES: Final = {
-    "capabilities": "capabilities",
-    "obligations": "obligations",
-    "corpora": "corpora",
-    "benchmarks": "benchmarks",
-    "ledger": "ledger",
-    "extra_gates": "extra-gates",
-}
 #: Sources a project must have: the four required gate families read them.
 REQUIRED_SOURCES: Final = ("capabilities", "obligations", "ledger")
 DIGEST_PATTERN: Final = r"^sha256:[0-9a-f]{64}$"
@@ -398,7 +389,8 @@ class GenerateConfig(SourceModel):
     projection: dict[str, JsonValue] | None = None
 
 
-#: Each source file's model.
+#: The one table of sources: each source's name -> its model. Its file in the sources folder is
+#: ``<stem>.<yaml|yml|json|toml>``, the stem being the name with dashes (``extra-gates``).
 SOURCE_MODELS: Final[Mapping[str, type[SourceModel]]] = {
     "capabilities": CapabilityRegistry,
     "obligations": ObligationRegistry,
@@ -409,41 +401,9 @@ SOURCE_MODELS: Final[Mapping[str, type[SourceModel]]] = {
 }
 
 
-def _keys(model: type[BaseModel]) -> list[str]:
-    return [field.alias or name for name, field in model.model_fields.items()]
-
-
-#: Keys allowed at each place of each source, for "did you mean" hints.
-ALLOWED_KEYS: Final[Mapping[str, dict[tuple[int | str, ...], Iterable[str]]]] = {
-    "config": {
-        (): _keys(GenerateConfig),
-        ("defaults",): _keys(Defaults),
-        ("release_report",): _keys(ReleaseReportFamily),
-    },
-    "capabilities": {
-        (): _keys(CapabilityRegistry),
-        ("capabilities", "*"): _keys(Capability),
-        ("capabilities", "*", "differential"): _keys(Differential),
-    },
-    "obligations": {
-        (): _keys(ObligationRegistry),
-        ("obligations", "*"): _keys(Obligation),
-        ("obligations", "*", "evidence"): _keys(Evidence),
-        ("obligations", "*", "waiver"): _keys(Waiver),
-    },
-    "corpora": {(): _keys(CorpusManifest), ("corpora", "*"): _keys(Corpus)},
-    "benchmarks": {
-        (): _keys(BenchmarkManifest),
-        ("benchmarks", "*"): _keys(Benchmark),
-        ("benchmarks", "*", "threshold"): _keys(Threshold),
-    },
-    "ledger": {
-        (): _keys(Ledger),
-        ("milestones", "*"): _keys(Milestone),
-        ("issues", "*"): _keys(Issue),
-    },
-    "extra_gates": {(): _keys(ExtraGates), ("gates", "*"): _keys(Gate)},
-}
+def source_stem(name: str) -> str:
+    """The stem of a source's file: ``extra-gates`` for ``extra_gates``."""
+    return name.replace("_", "-")
 
 
 def in_release(

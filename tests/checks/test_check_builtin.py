@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
-from pytest_gates.checks.builtin import BUILTIN_KINDS, pytest_gates_register_checks
+from pytest_gates.checks.builtin import BUILTIN_KINDS
+from pytest_gates.checks.lazy import pytest_gates_register_checks
 
 
 def test_every_builtin_kind_is_registered() -> None:
@@ -55,18 +56,6 @@ def test_registering_twice_is_harmless_but_a_clash_is_not() -> None:
     )
     with pytest.raises(DuplicateCheckKind):
         registry.register(clash)
-
-
-def test_the_lazy_registration_names_exactly_the_built_in_kinds() -> None:
-    from pytest_gates.checks.lazy import BUILTIN_KIND_TARGETS
-    from pytest_gates.checks.lazy import pytest_gates_register_checks as register_lazily
-
-    registry = CheckRegistry()
-    register_lazily(registry)
-    assert registry.names() == sorted(kind.name for kind in BUILTIN_KINDS)
-    assert {name: registry.get(name) for name in BUILTIN_KIND_TARGETS} == {
-        k.name: k for k in BUILTIN_KINDS
-    }
 
 
 def test_a_kind_registered_by_name_is_imported_only_when_asked_for() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_gates.checks.ledger import find_cycles, ledger
+from pytest_gates.checks.ledger import ledger
 from pytest_gates.errors import CheckError
+from pytest_gates.sources.ledger import find_cycles
 from pytest_gates.sources.models import Issue
 from tests.checks.conftest import RunCheck, Write
 

@@ -9,8 +9,9 @@ from pytest_gates.checks.command import command
 from pytest_gates.checks.coverage import coverage
 from pytest_gates.checks.file_size import file_size
 from pytest_gates.checks.files import files
+from pytest_gates.checks.process import output_tail
 from pytest_gates.checks.schema import schema
-from pytest_gates.support.paths import excluder, expand, expand_all, output_tail
+from pytest_gates.support.paths import excluder, expand, expand_all
 
 
 def _tree(root: Path, *names: str) -> None:

@@ -12,6 +12,8 @@ import pytest
 from pytest_gates.checks.api import CheckContext, CheckResult
 from pytest_gates.checks.release_report import release_report
 from pytest_gates.errors import CheckError
+from pytest_gates.outputs.documents import to_json as refusal_json
+from pytest_gates.outputs.report import refusal_report
 from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.support.digest import file_digest
 from tests.checks.conftest import RunCheck, Write
@@ -30,6 +32,28 @@ def git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def report_gate(gate_id: str, verdict: str) -> dict[str, Any]:
+    """A gate of a report as a session writes it."""
+    return {
+        "id": gate_id,
+        "class": "structural",
+        "blocking": True,
+        "needs": [],
+        "strategy": "block",
+        "timeout": 300.0,
+        "checks": ["c"],
+        "suites": [],
+        "verdict": verdict,
+        "reason": "",
+        "blocked_by": [],
+        "flaky": False,
+        "complete": True,
+        "items": {"passed": 1},
+        "findings": {"error": 0, "warning": 0, "note": 0},
+        "evidence": {"path": f"evidence/{gate_id}.json", "body_sha256": "sha256:" + "1" * 64},
+    }
+
+
 class Report:
     """A project in git with a manifest, and a report.json written as a session would."""
 
@@ -43,19 +67,25 @@ class Report:
         git(root, "commit", "-q", "-m", "first")
         self.head = git(root, "rev-parse", "HEAD")
         self.body: dict[str, Any] = {
+            "generator": "pytest-gates 0.1",
+            "project": "demo",
             "decision": "INCOMPLETE",
+            "reason": "1 gate not run completely in this session: demo.gate",
             "subject": {"commit": self.head, "dirty": False},
             "manifest": {"path": "manifests/gates.yaml", "digest": file_digest(self.manifest)},
+            "selection": {},
             "gates": [
-                {"id": "qa.lint", "verdict": "PASS"},
-                {"id": "qa.size", "verdict": "DEGRADED"},
-                {"id": "demo.gate", "verdict": "NOT_RUN"},
+                report_gate("qa.lint", "PASS"),
+                report_gate("qa.size", "DEGRADED"),
+                report_gate("demo.gate", "NOT_RUN"),
             ],
+            "totals": {"PASS": 1, "DEGRADED": 1, "NOT_RUN": 1},
             "closure": dict(CLOSURE),
         }
 
     def save(self) -> None:
-        self.write(".gates/report.json", json.dumps({"body": self.body}))
+        report = {"schema": "pytest-gates/report/v1", "body": self.body, "run": {}}
+        self.write(".gates/report.json", json.dumps(report))
 
 
 @pytest.fixture
@@ -168,9 +198,48 @@ def test_a_report_whose_outputs_do_not_verify(report: Report, run_check: RunChec
     )
 
 
+def test_a_report_that_is_not_one_means_the_check_cannot_run(
+    report: Report, write: Write, run_check: RunCheck
+) -> None:
+    path = write(".gates/report.json", '{"schema": "pytest-gates/report/v1", "body": {}}')
+    with pytest.raises(CheckError) as info:
+        run_check(release_report, PARAMS)
+    assert str(info.value) == (
+        f"cannot read the release report '.gates/report.json': {path}: not a pytest-gates "
+        "report: body.generator: Field required"
+    )
+
+
 def test_an_unreadable_report_means_the_check_cannot_run(
     report: Report, write: Write, run_check: RunCheck
 ) -> None:
-    write(".gates/report.json", '{"body": {}}')
-    with pytest.raises(CheckError, match=r"^cannot read the release report '.gates/report.json'"):
+    write(".gates/report.json", "{not json")
+    with pytest.raises(CheckError, match=r"^cannot read the release report '.gates/report.json': "):
         run_check(release_report, PARAMS)
+
+
+def test_a_refused_merge_is_no_release_report(
+    report: Report, write: Write, run_check: RunCheck
+) -> None:
+    """A refusal names no manifest, so it is never current (and has no gates that passed)."""
+    refused = refusal_report("pytest-gates 0.1", ["shard 2/2 is missing"], {})
+    write(".gates/report.json", json.dumps(refusal_json(refused)))
+    assert found(run_check(release_report, PARAMS)) == [
+        (
+            "release.closure_missing",
+            "the report has no closure metric 'open_blocking_issues' (no check published it)",
+        ),
+        (
+            "release.closure_missing",
+            "the report has no closure metric 'undischarged_obligations' (no check published it)",
+        ),
+        (
+            "release.stale_commit",
+            f"the report is for commit none (not a git repository), HEAD is {report.head[:12]}",
+        ),
+        (
+            "release.stale_manifest",
+            f"the report is for manifest sha256:{'0' * 64}, manifests/gates.yaml is now "
+            f"{report.body['manifest']['digest']}",
+        ),
+    ]

@@ -10,6 +10,8 @@ than sending items, hence a file; workers of ``-n N`` share the machine.)
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,7 +62,19 @@ class GateTracker:
         self.path = path
         self.remaining: dict[str, int] = {}
         self.progress = GateProgress()
+        self._own_folder = False
         self.publish()
+
+    @classmethod
+    def in_temp_folder(cls) -> GateTracker:
+        """A tracker publishing in a new temporary folder, which :meth:`close` removes."""
+        tracker = cls(Path(tempfile.mkdtemp(prefix="pytest-gates-")) / "progress.json")
+        tracker._own_folder = True
+        return tracker
+
+    def close(self) -> None:
+        if self._own_folder:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
 
     def expect(self, gates: Iterable[str]) -> None:
         self.remaining = {}

@@ -7,21 +7,44 @@ xdist's ``--dist`` choices are closed, so the scheduler comes in through
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 import pytest
-from xdist.dsession import get_default_max_worker_restart
 from xdist.report import report_collection_diff
 from xdist.workermanage import parse_tx_spec_config
 
-from pytest_gates.distribute.partition import partition
-from pytest_gates.distribute.shards import together_keys
+from pytest_gates.distribute.plan import ShardPlan
 
-if TYPE_CHECKING:
-    from xdist.workermanage import WorkerController
+#: Plans node ids into N shares: the one planning pipeline (:mod:`pytest_gates.distribute.plan`).
+PlanFor = Callable[[Sequence[str], int], ShardPlan]
 
-    from pytest_gates.session.plugin import GatesSession
+
+class Gateway(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class WorkerNode(Protocol):
+    """What the scheduler uses of xdist's ``WorkerController`` (typed here: xdist ships no types,
+    and the tests' fake workers implement just this)."""
+
+    @property
+    def gateway(self) -> Gateway: ...
+
+    @property
+    def shutting_down(self) -> bool: ...
+
+    def send_runtest_some(self, indices: Sequence[int]) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class ProgressPublisher(Protocol):
+    """Where the controller publishes gate progress for the workers (the items to expect)."""
+
+    def expect(self, gates: Iterable[str]) -> None: ...
+
 
 #: Items a worker holds at once: it runs one while it knows the next (xdist holds the last one
 #: back until more work or a shutdown arrives).
@@ -31,11 +54,12 @@ IN_FLIGHT = 2
 class GateScheduling:
     """A deterministic, duration-balanced share per worker, dispatched in dependency order.
 
-    When every worker has collected, the items are split into one share per worker with
-    :func:`~pytest_gates.distribute.partition.partition` over their predicted durations (recorded durations,
-    else the gates' ``expected_duration``), so the same inputs give the same shares. Workers are
-    matched to shares by their ids (``gw0`` takes share 1). Each share is ordered by gate (in
-    dependency order), then longest first.
+    When every worker has collected, ``plan_for`` splits the items into one share per worker:
+    the planning pipeline ``--gates-shard`` uses too (predicted durations from the recorded ones,
+    else the gates' ``expected_duration``, then the partition), so the same inputs give the same
+    shares. Workers are matched to shares by their ids (``gw0`` takes share 1). Each share is
+    ordered by gate (in dependency order), then longest first. ``progress`` is told which gates
+    to expect, so it can publish each gate as finished when its last item completes.
 
     An item is sent only once every item of the gates it needs has been sent; the worker then
     waits in the item's setup until those gates have finished (the controller publishes finished
@@ -56,29 +80,34 @@ class GateScheduling:
         shares: each share's queue of collection indices not yet sent.
         node2share: the share each worker draws from.
         orphaned: shares of crashed workers waiting for a replacement.
+        needs: each gate's needs, from the plan.
     """
 
-    def __init__(self, config: pytest.Config, log: Any, session: GatesSession) -> None:
+    def __init__(
+        self, config: pytest.Config, log: Any, plan_for: PlanFor, progress: ProgressPublisher
+    ) -> None:
         self.config = config
         self.log = log.gatesched if log is not None else (lambda *args: None)
-        self.session = session
+        self.plan_for = plan_for
+        self.progress = progress
         self.numnodes = len(parse_tx_spec_config(config))
-        self.node2collection: dict[WorkerController, list[str]] = {}
-        self.node2pending: dict[WorkerController, list[int]] = {}
+        self.node2collection: dict[WorkerNode, list[str]] = {}
+        self.node2pending: dict[WorkerNode, list[int]] = {}
         self.collection: list[str] | None = None
         self.shares: list[list[int]] = []
         #: The shares as planned, before any was sent or taken over.
         self.planned: tuple[tuple[int, ...], ...] = ()
-        self.node2share: dict[WorkerController, int] = {}
+        self.node2share: dict[WorkerNode, int] = {}
         self.orphaned: list[int] = []
         self.unsent_of_gate: Counter[str] = Counter()
         self.gate_of: dict[int, str | None] = {}
         self.duration: dict[int, float] = {}
+        self.needs: dict[str, Sequence[str]] = {}
 
     # -- the Scheduling protocol ---------------------------------------------------------------
 
     @property
-    def nodes(self) -> list[WorkerController]:
+    def nodes(self) -> list[WorkerNode]:
         return list(self.node2pending)
 
     @property
@@ -95,13 +124,13 @@ class GateScheduling:
     def has_pending(self) -> bool:
         return any(self.shares) or any(self.node2pending.values())
 
-    def add_node(self, node: WorkerController) -> None:
+    def add_node(self, node: WorkerNode) -> None:
         assert node not in self.node2pending
         self.node2pending[node] = []
         if self.orphaned:
             self.node2share[node] = self.orphaned.pop(0)
 
-    def add_node_collection(self, node: WorkerController, collection: Sequence[str]) -> None:
+    def add_node_collection(self, node: WorkerNode, collection: Sequence[str]) -> None:
         assert node in self.node2pending
         if self.collection is not None and list(collection) != self.collection:
             first = next(iter(self.node2collection))
@@ -113,9 +142,7 @@ class GateScheduling:
             return
         self.node2collection[node] = list(collection)
 
-    def mark_test_complete(
-        self, node: WorkerController, item_index: int, duration: float = 0
-    ) -> None:
+    def mark_test_complete(self, node: WorkerNode, item_index: int, duration: float = 0) -> None:
         self.node2pending[node].remove(item_index)
         self._feed_all()
 
@@ -128,16 +155,14 @@ class GateScheduling:
         self.shares[0].insert(0, index)
         self._feed_all()
 
-    def remove_pending_tests_from_node(
-        self, node: WorkerController, indices: Sequence[int]
-    ) -> None:
+    def remove_pending_tests_from_node(self, node: WorkerNode, indices: Sequence[int]) -> None:
         taken = set(indices)
         self.node2pending[node] = [i for i in self.node2pending[node] if i not in taken]
         share = self.node2share.get(node, 0)
         for index in sorted(taken, reverse=True):
             self._unsend(index, share)
 
-    def remove_node(self, node: WorkerController) -> str | None:
+    def remove_node(self, node: WorkerNode) -> str | None:
         pending = self.node2pending.pop(node)
         share = self.node2share.pop(node, None)
         if share is not None and (self.shares[share] or pending):
@@ -169,34 +194,23 @@ class GateScheduling:
     # -- planning and dispatch -----------------------------------------------------------------
 
     def _plan(self, collection: list[str]) -> None:
-        session = self.session
-        predicted = session.predict(collection)
-        order = {gate_id: i for i, gate_id in enumerate(session.loaded.order)}
+        planned = self.plan_for(collection, len(self.nodes))
+        self.needs = dict(planned.needs)
         for index, nodeid in enumerate(collection):
-            gate = session.gate_of_nodeid(nodeid)
+            gate = planned.item_gates.get(nodeid)
             self.gate_of[index] = gate
-            self.duration[index] = predicted.get(nodeid, 1.0)
+            self.duration[index] = planned.seconds(nodeid)
             if gate is not None:
                 self.unsent_of_gate[gate] += 1
-        session.expect_items(collection)
-        item_gates = {n: g for i, n in enumerate(collection) if (g := self.gate_of[i]) is not None}
-        together = together_keys(session.loaded.manifest, item_gates)
-        plan = partition(
-            {n: self.duration[i] for i, n in enumerate(collection)}, len(self.nodes), together
+        self.progress.expect(
+            g for i in range(len(collection)) if (g := self.gate_of[i]) is not None
         )
         index_of = {nodeid: i for i, nodeid in enumerate(collection)}
-
-        def rank(i: int) -> tuple[int, float, str]:
-            gate = self.gate_of[i]
-            return (
-                order.get(gate, len(order)) if gate else len(order),
-                -self.duration[i],
-                collection[i],
-            )
-
-        self.shares = [sorted((index_of[n] for n in group), key=rank) for group in plan.groups]
+        self.shares = [
+            [index_of[n] for n in planned.run_order(group)] for group in planned.plan.groups
+        ]
         self.planned = tuple(tuple(share) for share in self.shares)
-        for share, node in enumerate(sorted(self.nodes, key=lambda n: _worker_number(n))):
+        for share, node in enumerate(sorted(self.nodes, key=_worker_number)):
             self.node2share[node] = share
 
     def _unsend(self, index: int, share: int) -> None:
@@ -210,8 +224,7 @@ class GateScheduling:
         gate = self.gate_of.get(index)
         if gate is None:
             return True
-        needs = self.session.loaded.manifest.gate(gate).needs
-        return all(self.unsent_of_gate[need] == 0 for need in needs)
+        return all(self.unsent_of_gate[need] == 0 for need in self.needs.get(gate, ()))
 
     def _feed_all(self) -> None:
         if self.collection is None:
@@ -226,7 +239,7 @@ class GateScheduling:
                 if not node.shutting_down:
                     node.shutdown()
 
-    def _feed(self, node: WorkerController) -> bool:
+    def _feed(self, node: WorkerNode) -> bool:
         """Send ``node`` one item if it has room and may take one; True if it did."""
         if node.shutting_down or len(self.node2pending[node]) >= IN_FLIGHT:
             return False
@@ -256,39 +269,7 @@ class GateScheduling:
         return True
 
 
-def _worker_number(node: WorkerController) -> tuple[int, str]:
+def _worker_number(node: WorkerNode) -> tuple[int, str]:
     ident = str(node.gateway.id)
     digits = "".join(ch for ch in ident if ch.isdigit())
     return (int(digits) if digits else 0, ident)
-
-
-class XdistHooks:
-    """xdist hooks, registered only when xdist is installed and gates are on."""
-
-    def __init__(self, session: GatesSession) -> None:
-        self.session = session
-        self.crashes = 0
-
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> GateScheduling:
-        return GateScheduling(config, log, self.session)
-
-    def pytest_configure_node(self, node: WorkerController) -> None:
-        node.workerinput["gates_state"] = str(self.session.state_file())
-
-    def pytest_xdist_node_collection_finished(
-        self, node: WorkerController, ids: Sequence[str]
-    ) -> None:
-        if not self.session.collected:
-            self.session.collected = list(ids)
-
-    def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
-        if error is not None:
-            # xdist replaces a crashed worker up to --max-worker-restart times, then stops; from
-            # then on what waits for a gate that has not finished would wait forever.
-            self.crashes += 1
-            limit = get_default_max_worker_restart(self.session.config)
-            if limit is not None and self.crashes > limit and self.session.tracker is not None:
-                self.session.tracker.abandon()
-        output = getattr(node, "workeroutput", None) or {}
-        self.session.deselected.update(output.get("gates_deselected", ()))
-        self.session.shard_of.update(output.get("gates_shard_of", {}))

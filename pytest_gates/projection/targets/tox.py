@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from pytest_gates.projection.commands import OUTPUT_DIR, verify_command
 from pytest_gates.projection.drift import Drift, header_drift
-from pytest_gates.projection.source import ProjectionSource, SyncError
-from pytest_gates.projection.targets.github import OUTPUT_DIR, verify_command
+from pytest_gates.projection.source import ProjectionSource
+from pytest_gates.projection.target import SyncError
 
 BEGIN: Final = "# >>> pytest-gates sync: generated region"
 END: Final = "# <<< pytest-gates sync: end of the generated region"
@@ -135,13 +136,14 @@ def _hand_sections(lines: Sequence[str], region: Region | None, owned: set[str])
     return [s for s in parse_sections(lines) if s.name in owned and s.start not in inside]
 
 
-def splice_tox(current: str | None, source: ProjectionSource) -> str:
-    """``current`` with the generated region written (or replaced); the rest kept as it is.
+def splice_tox(current: str | None, region_text: str, source: ProjectionSource) -> str:
+    """``current`` with the generated region ``region_text`` written (or replaced); the rest kept
+    as it is.
 
     With no region yet, a hand-written section of a generated environment is replaced by the
     region (sync takes it over); with none either, the region goes at the end.
     """
-    region_lines = [line + "\n" for line in render_region(source)]
+    region_lines = region_text.splitlines(keepends=True)
     if current is None:
         return NEW_FILE_HEAD + "".join(region_lines)
     lines = current.splitlines(keepends=True)
@@ -149,7 +151,8 @@ def splice_tox(current: str | None, source: ProjectionSource) -> str:
     if region is not None and region.end is None:
         raise SyncError(
             f"line {region.begin + 1}: the generated region has no end marker "
-            f"('{END}'); restore it or delete the region by hand, then run sync"
+            f"('{END}'); restore it or delete the region by hand, then run sync",
+            shown=current,
         )
     hand = _hand_sections(lines, region, set(environments(source)))
     edits: list[tuple[int, int, list[str]]] = [(s.start, s.end, []) for s in hand]
@@ -271,3 +274,29 @@ def _env_drift(
             )
         drifts.append(Drift(display, section.start + 1, rule, message))
     return drifts
+
+
+class ToxEnvironments:
+    """The gate environments in a region of ``projection.tox.path``; no file when ``tox`` is null.
+
+    The projection is the region alone; the rest of the file is the project's, kept as written.
+    """
+
+    def paths(self, source: ProjectionSource) -> tuple[str, ...]:
+        tox = source.policy.tox
+        return (tox.path,) if tox is not None else ()
+
+    def render(self, source: ProjectionSource, path: str, current: str | None) -> str:
+        return "".join(line + "\n" for line in render_region(source))
+
+    def drift(
+        self, source: ProjectionSource, path: str, current: str | None, rendered: str
+    ) -> list[Drift]:
+        return tox_drift(path, current, source)
+
+    def keep(self, source: ProjectionSource, path: str, current: str | None, rendered: str) -> str:
+        return splice_tox(current, rendered, source)
+
+
+#: The tox target of :data:`pytest_gates.projection.targets.TARGETS`.
+TOX: Final = ToxEnvironments()

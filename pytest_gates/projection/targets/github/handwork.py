@@ -16,7 +16,7 @@ import yaml
 
 from pytest_gates.model.policy import GENERATED_JOBS, ProjectionPolicy
 from pytest_gates.projection.emit import end_marker, is_marker, region_spans
-from pytest_gates.projection.source import SyncError
+from pytest_gates.projection.target import SyncError
 
 #: Where a block goes: after a generated entry (``("entry", key)``) or a region's end marker
 #: (``("region", name)``); ``None`` is the start of its container.

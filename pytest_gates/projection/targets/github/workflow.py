@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from pytest_gates.model.names import DEFAULT_OUT
 from pytest_gates.model.policy import (
     GATES_JOB,
     RESULT_JOB,
@@ -29,6 +28,7 @@ from pytest_gates.model.policy import (
     STEP_VERIFY,
     ProjectionPolicy,
 )
+from pytest_gates.projection.commands import OUTPUT_DIR, merge_command, verify_command
 from pytest_gates.projection.emit import Emitter, Flow, Manual, Node, Pinned
 from pytest_gates.projection.source import ProjectionSource
 
@@ -44,7 +44,7 @@ DOWNLOAD_ARTIFACT: Final = Pinned(
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"
 )
 
-OUTPUT_DIR: Final = DEFAULT_OUT
+#: Where the result job downloads the shards' outputs to merge them.
 SHARDS_DIR: Final = "shards"
 #: Reads the decision from the report with Python (not grep), so the check cannot be fooled by
 #: the string appearing elsewhere in the file.
@@ -61,14 +61,6 @@ def gate_command(source: ProjectionSource) -> str:
     """What the gates job runs: the whole manifest, or shard ``${{ matrix.shard }}`` of N."""
     shard = f" --gates-shard ${{{{ matrix.shard }}}}/{source.shards}" if source.shards > 1 else ""
     return f"pytest --gates{source.manifest_option}{shard} --gates-out {OUTPUT_DIR}"
-
-
-def merge_command() -> str:
-    return f"pytest-gates merge {SHARDS_DIR}/* --out {OUTPUT_DIR}"
-
-
-def verify_command() -> str:
-    return f"pytest-gates verify {OUTPUT_DIR}"
 
 
 def _setup(policy: ProjectionPolicy) -> list[Node]:
@@ -123,7 +115,7 @@ def _result_job(source: ProjectionSource) -> dict[str | Manual, Node]:
                 "uses": DOWNLOAD_ARTIFACT,
                 "with": {"pattern": "gates-shard-*", "path": SHARDS_DIR},
             },
-            {"name": STEP_MERGE, "run": merge_command()},
+            {"name": STEP_MERGE, "run": merge_command(f"{SHARDS_DIR}/*")},
         ]
     else:
         gather = [

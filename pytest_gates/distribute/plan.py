@@ -1,0 +1,114 @@
+"""The one planning pipeline: predicted durations -> units -> partition into N groups.
+
+Used by shard selection (``--gates-shard K/N``, ``--gates-plan N``, ``pytest-gates plan``) and by
+the xdist scheduler for its per-worker shares, so both split the same inputs the same way. The
+result, :class:`ShardPlan`, carries what a dispatcher needs besides the groups: each item's gate
+and predicted seconds, and the gates' run order and needs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pytest_gates.distribute.durations import DurationStore, Prediction, predict
+from pytest_gates.distribute.partition import Plan, partition
+from pytest_gates.model.load import LoadedManifest
+from pytest_gates.model.manifest import Manifest
+
+#: node id -> its gate (None for an item that belongs to no gate).
+ItemGates = Mapping[str, str | None]
+
+
+def declared_durations(manifest: Manifest, item_gates: ItemGates) -> dict[str, float]:
+    """Each item's share of its gate's ``expected_duration``."""
+    per_gate = Counter(g for g in item_gates.values() if g is not None)
+    declared = {}
+    for nodeid, gate_id in item_gates.items():
+        if gate_id is None:
+            continue
+        expected = manifest.gate(gate_id).expected_duration
+        if expected is not None:
+            declared[nodeid] = expected / per_gate[gate_id]
+    return declared
+
+
+def together_keys(manifest: Manifest, item_gates: ItemGates) -> dict[str, str]:
+    """Items of a gate marked ``together`` share one key: they form one unit."""
+    return {
+        nodeid: f"gate:{gate_id}"
+        for nodeid, gate_id in item_gates.items()
+        if gate_id is not None and manifest.gate(gate_id).together
+    }
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """Items split into groups (shards, or xdist workers' shares), with what the split used."""
+
+    plan: Plan
+    predictions: Mapping[str, Prediction]
+    #: Recorded node ids that no longer exist (reported, never used).
+    stale: Sequence[str]
+    item_gates: ItemGates = field(default_factory=dict)
+    #: Gate ids in run order, and each gate's needs.
+    order: Sequence[str] = ()
+    needs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def lower_bound(self) -> float:
+        return self.plan.lower_bound(p.seconds for p in self.predictions.values())
+
+    def ratio(self) -> float:
+        bound = self.lower_bound()
+        return self.plan.makespan / bound if bound > 0 else 1.0
+
+    def seconds(self, nodeid: str) -> float:
+        return self.predictions[nodeid].seconds
+
+    def run_order(self, group: Sequence[str]) -> list[str]:
+        """``group`` in the order to run it: by gate in run order, then longest first."""
+        rank = {gate_id: i for i, gate_id in enumerate(self.order)}
+
+        def key(nodeid: str) -> tuple[int, float, str]:
+            gate = self.item_gates.get(nodeid)
+            position = rank.get(gate, len(rank)) if gate is not None else len(rank)
+            return (position, -self.seconds(nodeid), nodeid)
+
+        return sorted(group, key=key)
+
+
+def plan_shards(
+    loaded: LoadedManifest, item_gates: ItemGates, store: DurationStore, total: int
+) -> ShardPlan:
+    """The partition of ``item_gates`` (node id -> gate id) into ``total`` groups."""
+    manifest = loaded.manifest
+    predictions = predict(item_gates, store, declared_durations(manifest, item_gates))
+    durations = {nodeid: p.seconds for nodeid, p in predictions.items()}
+    plan = partition(durations, total, together_keys(manifest, item_gates))
+    return ShardPlan(
+        plan,
+        predictions,
+        store.stale(item_gates),
+        dict(item_gates),
+        loaded.order,
+        {gate.id: tuple(gate.needs) for gate in manifest.gates},
+    )
+
+
+class Planner:
+    """:func:`plan_shards` over a manifest, with the durations store loaded on first use (a
+    session that neither shards nor distributes never reads the file)."""
+
+    def __init__(self, loaded: LoadedManifest, load_store: Callable[[], DurationStore]) -> None:
+        self.loaded = loaded
+        self._load_store = load_store
+        self._store: DurationStore | None = None
+
+    def store(self) -> DurationStore:
+        if self._store is None:
+            self._store = self._load_store()
+        return self._store
+
+    def plan(self, item_gates: ItemGates, total: int) -> ShardPlan:
+        return plan_shards(self.loaded, item_gates, self.store(), total)

@@ -1,0 +1,20 @@
+"""Where each file of the output folder lives, relative to the folder."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The go/no-go report's JSON document.
+REPORT_FILE: Final = "report.json"
+#: The append-only, hash-chained transition log.
+LOG_FILE: Final = "transitions.jsonl"
+#: The folder of the evidence files, one per gate.
+EVIDENCE_DIR: Final = "evidence"
+
+
+def evidence_path(gate_id: str) -> str:
+    """The evidence file of a gate, relative to the output folder (POSIX, as the report records it).
+
+    Gate ids match ``[a-z0-9][a-z0-9._-]*``, so this never leaves the evidence folder.
+    """
+    return f"{EVIDENCE_DIR}/{gate_id}.json"

@@ -1,0 +1,1 @@
+"""The report's renderings, one module per format behind :mod:`.registry`."""

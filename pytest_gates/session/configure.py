@@ -1,0 +1,118 @@
+"""Reading the session's configuration into a :class:`~pytest_gates.session.context.GatesContext`.
+
+Every problem with what the user gave (the manifest, a check's parameters, ``--gates-shard``, the
+durations file) becomes a ``pytest.UsageError``: one clear message, no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
+from pytest_gates.distribute.durations import DurationStore
+from pytest_gates.distribute.plan import Planner
+from pytest_gates.distribute.shards import parse_shard, shard_from_env
+from pytest_gates.errors import DurationsError, ManifestError
+from pytest_gates.model.load import LoadedManifest, load_manifest
+from pytest_gates.model.manifest import CheckSpec
+from pytest_gates.model.names import DEFAULT_DURATIONS, DEFAULT_MANIFEST, DEFAULT_OUT
+from pytest_gates.session.context import GatesContext, display
+
+
+def build_context(config: pytest.Config) -> GatesContext:
+    """Load and validate everything a gate session needs; raises ``pytest.UsageError``."""
+    rootdir = config.rootpath
+    manifest_path = configured_path(config, "gates_manifest", DEFAULT_MANIFEST)
+    manifest_display = display(manifest_path, rootdir)
+    try:
+        loaded = load_manifest(manifest_path, manifest_display, rootdir)
+    except ManifestError as exc:
+        raise pytest.UsageError(f"invalid gate manifest\n{exc}") from None
+    registry = _registry(config)
+    problems = check_params(loaded, registry)
+    if problems:
+        raise pytest.UsageError("invalid gate manifest\n" + "\n".join(problems))
+    durations_path = configured_path(config, "gates_durations", DEFAULT_DURATIONS)
+    try:
+        option = config.getoption("gates_shard")
+        shard = parse_shard(option) if option else shard_from_env(os.environ)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+    def load_store() -> DurationStore:
+        try:
+            return DurationStore.load(durations_path, display(durations_path, rootdir))
+        except DurationsError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    return GatesContext(
+        rootdir=rootdir,
+        manifest_path=manifest_path,
+        manifest_display=manifest_display,
+        loaded=loaded,
+        registry=registry,
+        outdir=configured_path(config, "gates_out", DEFAULT_OUT),
+        durations_path=durations_path,
+        planner=Planner(loaded, load_store),
+        shard=shard,
+        explicit_args=config.args_source == pytest.Config.ArgsSource.ARGS,
+    )
+
+
+def _registry(config: pytest.Config) -> CheckRegistry:
+    registry = CheckRegistry()
+    from pytest_gates.checks import lazy
+
+    if not config.pluginmanager.is_registered(lazy):
+        config.pluginmanager.register(lazy, "gates-builtin-checks")
+    try:
+        config.hook.pytest_gates_register_checks(registry=registry)
+    except DuplicateCheckKind as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return registry
+
+
+def check_params(loaded: LoadedManifest, registry: CheckRegistry) -> list[str]:
+    """Each check's parameters against its kind's model, located in the manifest."""
+    problems: list[str] = []
+    doc = loaded.document
+    for g, gate in enumerate(loaded.manifest.gates):
+        for c, check in enumerate(gate.checks):
+            kind = registry.get(check.kind)
+            if kind is None:
+                continue  # reported as ERROR by the item, so the rest still runs
+            try:
+                kind.parse(check.params)
+            except ValidationError as exc:
+                keys = [
+                    *CheckSpec.model_fields,
+                    *kind.params.model_json_schema(by_alias=True)["properties"],
+                ]
+                problems += doc.validation_problems(exc, ["gates", g, "checks", c], keys)
+    return problems
+
+
+def gate_args(context: GatesContext) -> list[str]:
+    """What a gate session collects when no paths are given: the manifest and the suites."""
+    return [str(context.manifest_path)] + [
+        str(context.rootdir / suite)
+        for gate in context.loaded.manifest.gates
+        for suite in gate.suites
+    ]
+
+
+def configured_path(config: pytest.Config, name: str, default: str) -> Path:
+    """An option given on the command line is relative to the invocation dir; an ini value to
+    the ini file's folder; the default to the rootdir."""
+    value: str | None = config.getoption(name)
+    if value:
+        return (config.invocation_params.dir / value).resolve()
+    ini = config.getini(name)
+    if ini:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return (base / str(ini)).resolve()
+    return (config.rootpath / default).resolve()

@@ -1,0 +1,242 @@
+"""The controller plugin: registered only where ``not hasattr(config, "workerinput")`` (the single
+process, or the xdist controller), as ``_pytest/junitxml.py`` registers its plugin.
+
+It gathers each phase's payload into an item record, publishes gate progress for xdist workers,
+and at the end completes the records, folds them into verdicts, runs rollbacks, writes the
+outputs and prints the summary. Only this plugin writes files.
+"""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from pytest_gates.chain import GateVerdict, decide, fold
+from pytest_gates.distribute.shards import plan_lines
+from pytest_gates.distribute.xdist.progress import GateTracker
+from pytest_gates.errors import DegradedGateWarning, GatesError
+from pytest_gates.model.document import line_of
+from pytest_gates.model.records import ItemRecord, PhasePayload, payload_of
+from pytest_gates.outputs.write import RunOutputs, write_outputs
+from pytest_gates.session.completion import complete_records
+from pytest_gates.session.context import CollectionState, GatesContext
+from pytest_gates.session.strategies import run_rollbacks
+from pytest_gates.support.subject import find_subject, isoformat, now
+from pytest_gates.support.version import __version__
+
+
+class ControllerPlugin:
+    """Gathers, folds, writes and prints; ``tracker`` is set when xdist workers run the items."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        context: GatesContext,
+        state: CollectionState,
+        tracker: GateTracker | None = None,
+    ) -> None:
+        self.config = config
+        self.context = context
+        self.state = state
+        self.tracker = tracker
+        self.records: dict[str, ItemRecord] = {}
+        self.outputs: RunOutputs | None = None
+        self.output_error: str | None = None
+        self.started = now()
+        self.subject = find_subject(context.rootdir, context.outdir)
+
+    # -- what the workers send back (called by the xdist hooks) --------------------------------
+
+    def worker_collected(self, nodeids: Sequence[str]) -> None:
+        if not self.state.collected:
+            self.state.collected = list(nodeids)
+
+    def worker_finished(self, workeroutput: Mapping[str, Any]) -> None:
+        self.state.deselected.update(workeroutput.get("gates_deselected", ()))
+        self.state.shard_of.update(workeroutput.get("gates_shard_of", {}))
+
+    # -- gathering -----------------------------------------------------------------------------
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and self.context.gate_of_nodeid(report.nodeid) is not None:
+            self.state.collect_errors[report.nodeid] = str(report.longrepr)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self.state.shard_plan is not None and reporter is not None:
+            reporter.write_sep("=", "gates: shard plan")
+            for line in plan_lines(self.state.shard_plan):
+                reporter.write_line(line)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = payload_of(report.user_properties)
+        gate = payload.gate if payload is not None else self.context.gate_of_nodeid(report.nodeid)
+        if gate is None:
+            return
+        if self.tracker is not None:
+            self._track(self.tracker, gate, report, payload)
+        record = self.records.setdefault(report.nodeid, ItemRecord(nodeid=report.nodeid, gate=gate))
+        longrepr = "" if report.longrepr is None else str(report.longrepr)
+        if isinstance(report.longrepr, tuple):
+            longrepr = str(report.longrepr[2])
+        record.absorb(
+            payload,
+            when=report.when,
+            failed=report.failed,
+            skipped=report.skipped,
+            longrepr=longrepr.strip().splitlines()[0] if longrepr.strip() else "",
+            duration=report.duration,
+        )
+
+    @staticmethod
+    def _track(
+        tracker: GateTracker, gate: str, report: pytest.TestReport, payload: PhasePayload | None
+    ) -> None:
+        if payload is not None and payload.outcome == "blocked":
+            tracker.blocked(gate, payload.blocked_by)
+        elif payload is None and report.failed:
+            tracker.failed(gate)  # a crashed worker: the item is ERROR
+        elif payload is not None and payload.outcome in {"failed", "error"}:
+            tracker.failed(gate)
+        if report.when in {"teardown", "???"}:
+            tracker.completed(gate)
+
+    # -- the end -------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.config.option.collectonly:
+            return  # nothing ran: no verdicts, and the last run's outputs stay as they were
+        if self.config.getoption("gates_store_durations"):
+            self._store_durations()
+        stopped = _stopped(session, exitstatus)
+        records = complete_records(self.context, self.state, self.records, stopped)
+        loaded = self.context.loaded
+        verdicts = fold(loaded.manifest, loaded.order, records)
+        rollbacks = run_rollbacks(loaded, verdicts, self.context.rootdir)
+        decision, reason = decide(verdicts)
+        self._warn_degraded(verdicts)
+        try:
+            self.outputs = write_outputs(
+                outdir=self.context.outdir,
+                generator=f"pytest-gates {__version__}",
+                loaded=loaded,
+                manifest_path=self.context.manifest_display,
+                subject=self.subject,
+                records=records,
+                verdicts=verdicts,
+                rollbacks=rollbacks,
+                decision=decision,
+                reason=reason,
+                selection=self._selection(stopped),
+                run=self._run(),
+            )
+        except (OSError, GatesError) as exc:
+            self.output_error = f"could not write the gate outputs to {self.context.outdir}: {exc}"
+        else:
+            self.config.hook.pytest_gates_report(config=self.config, report=self.outputs.report)
+        failed = decision == "NO_GO" or self.output_error is not None
+        if failed and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _selection(self, stopped: str | None) -> dict[str, Any]:
+        option = self.config.option
+        shard = self.context.shard
+        return {
+            "markexpr": option.markexpr or None,
+            "keyword": option.keyword or None,
+            "args": [str(a) for a in self.config.args] if self.context.explicit_args else None,
+            "stopped": stopped,
+            "shard": shard.as_dict() if shard is not None else None,
+        }
+
+    def _run(self) -> dict[str, Any]:
+        finished = now()
+        return {
+            "started": isoformat(self.started),
+            "finished": isoformat(finished),
+            "duration": round((finished - self.started).total_seconds(), 3),
+            "python": platform.python_version(),
+            "pytest": pytest.__version__,
+            "workers": getattr(self.config.option, "numprocesses", None) or 0,
+        }
+
+    def _store_durations(self) -> None:
+        """setup + call + teardown of each item that ran (a blocked or skipped item says nothing
+        about how long it takes)."""
+        measured = {
+            nodeid: record.duration
+            for nodeid, record in sorted(self.records.items())
+            if record.outcome in {"passed", "failed", "degraded"}
+        }
+        store = self.context.planner.store()
+        store.record(measured)
+        try:
+            store.save(self.context.durations_path)
+        except OSError as exc:
+            self.output_error = f"could not write {self.context.durations_path}: {exc}"
+
+    def _warn_degraded(self, verdicts: Mapping[str, GateVerdict]) -> None:
+        """A warning per DEGRADED gate, located at the gate in the manifest."""
+        loaded = self.context.loaded
+        for index, gate in enumerate(loaded.manifest.gates):
+            verdict = verdicts[gate.id]
+            if verdict.verdict == "DEGRADED":
+                warnings.warn_explicit(
+                    DegradedGateWarning(f"gate {gate.id} is DEGRADED: {verdict.reason}"),
+                    DegradedGateWarning,
+                    filename=str(self.context.manifest_path),
+                    lineno=line_of(loaded.document.root, ["gates", index]) or 1,
+                    module="pytest_gates",
+                )
+
+    # -- the terminal --------------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        context = self.context
+        manifest = context.loaded.manifest
+        return [
+            f"gates: {context.manifest_display} ({context.loaded.digest[:19]}), project "
+            f"{manifest.project}, {len(manifest.gates)} gates, {len(context.registry)} check "
+            f"kinds, output {context.display(context.outdir)}"
+        ]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_gates.outputs.render.terminal import terminal_table
+
+        write = terminalreporter
+        if self.output_error is not None:
+            write.write_sep("=", "gates: NO_GO", red=True, bold=True)
+            write.write_line(self.output_error)
+            return
+        if self.outputs is None:
+            return
+        body = self.outputs.report["body"]
+        decision = body["decision"]
+        colour = {"GO": "green", "GO_WITH_BYPASS": "yellow", "INCOMPLETE": "yellow"}.get(
+            decision, "red"
+        )
+        write.write_sep("=", "gates", **{colour: True})
+        for line in terminal_table(self.outputs.report):
+            write.write_line(line)
+        write.write_line("")
+        write.write_line(f"decision: {decision}: {body['reason']}", **{colour: True, "bold": True})
+        write.write_line(f"report: {self.context.display(self.context.outdir / 'report.md')}")
+
+
+def _stopped(session: pytest.Session, exitstatus: int) -> str | None:
+    """Why the session ended before running everything, if it did."""
+    if session.shouldfail:
+        return f"the session stopped early ({session.shouldfail})"
+    if session.shouldstop:
+        return f"the session stopped early ({session.shouldstop})"
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "the session was interrupted"
+    return None
