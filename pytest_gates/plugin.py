@@ -27,6 +27,17 @@ DURATIONS_HELP: Final = (
 )
 STORE_HELP: Final = "record this run's item durations into the durations file"
 PLAN_HELP: Final = "print how the collected items split into N shards (use with --collect-only)"
+SIGN_KEY_HELP: Final = (
+    "sign the decision with this Ed25519 private key (PEM): writes report.intoto.json "
+    "(the run must be at a git commit)"
+)
+SIGN_KEY_ENV_HELP: Final = (
+    "sign the decision with the private key whose PEM this environment variable holds (a CI secret)"
+)
+LOG_FROM_HELP: Final = (
+    "continue this transition log (the last decision's transitions.jsonl): checked, then copied "
+    "into the output folder before this run's lines"
+)
 
 MARKERS: Final = (
     *(f"{name}: a release gate of class {name} (pytest-gates)" for name in GATE_CLASSES),
@@ -55,9 +66,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=STORE_HELP,
     )
     group.addoption("--gates-plan", metavar="N", type=int, dest="gates_plan", help=PLAN_HELP)
+    group.addoption("--gates-sign-key", metavar="PATH", dest="gates_sign_key", help=SIGN_KEY_HELP)
+    group.addoption(
+        "--gates-sign-key-env", metavar="VAR", dest="gates_sign_key_env", help=SIGN_KEY_ENV_HELP
+    )
+    group.addoption("--gates-log-from", metavar="PATH", dest="gates_log_from", help=LOG_FROM_HELP)
     parser.addini("gates_manifest", MANIFEST_HELP, default="")
     parser.addini("gates_out", OUT_HELP, default="")
     parser.addini("gates_durations", DURATIONS_HELP, default="")
+    parser.addini("gates_sign_key", SIGN_KEY_HELP, default="")
+    parser.addini("gates_sign_key_env", SIGN_KEY_ENV_HELP, default="")
+    parser.addini("gates_log_from", LOG_FROM_HELP, default="")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -99,8 +99,8 @@ def test_validate_prints_the_order_or_every_problem(
     manifest = tmp_path / "gates.yaml"
     manifest.write_text(
         "version: 1\nproject: p\ngates:\n"
-        "  - {id: b, class: semantic, needs: [a], checks: [{id: x, kind: k}]}\n"
-        "  - {id: a, class: structural, checks: [{id: x, kind: k}]}\n"
+        "  - {id: b, class: semantic, needs: [a], checks: [{id: x, kind: files, exist: [gates.yaml]}]}\n"
+        "  - {id: a, class: structural, checks: [{id: x, kind: files, exist: [gates.yaml]}]}\n"
     )
     assert main(["validate", "gates.yaml"]) == 0
     assert capsys.readouterr().out == "gates.yaml: valid; 2 gates in order: a, b\n"

@@ -167,14 +167,18 @@ def test_the_store_reads_pytest_split_files_and_prefers_live_keys_to_stale_suffi
     assert store.items == {"t.py::a": [2.0], "t.py::b": [3.0], "t.py::c[x@y]": [1.0]}
 
 
-def test_prediction_is_the_median_then_declared_then_the_mean() -> None:
-    store = DurationStore({"a": [1.0, 100.0, 2.0], "b": [4.0]})
-    predicted = predict(["a", "b", "c", "d"], store, declared={"c": 9.0})
+def test_prediction_is_the_recent_mean_then_declared_then_the_module_then_the_mean() -> None:
+    store = DurationStore({"m.py::a": [7.0, 1.0, 2.0, 6.0], "m.py::b": [4.0], "n.py::e": [10.0]})
+    predicted = predict(
+        ["m.py::a", "m.py::b", "c.py::c", "m.py::d", "n.py::e", "o.py::f"], store, {"c.py::c": 9.0}
+    )
     assert {k: (v.seconds, v.source) for k, v in predicted.items()} == {
-        "a": (2.0, "history"),
-        "b": (4.0, "history"),
-        "c": (9.0, "declared"),
-        "d": (3.0, "mean"),
+        "m.py::a": (3.0, "history"),  # the mean of the last three runs
+        "m.py::b": (4.0, "history"),
+        "c.py::c": (9.0, "declared"),
+        "m.py::d": (3.5, "module"),  # the median of m.py's items with history
+        "n.py::e": (10.0, "history"),
+        "o.py::f": (17 / 3, "mean"),  # no item of o.py is known: the mean of all
     }
 
 

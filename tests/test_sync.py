@@ -58,11 +58,15 @@ def test_one_shard_is_one_gates_job_and_a_result_job_that_always_runs(tmp_path: 
     steps = {s["name"]: s for s in result["steps"]}
     assert list(steps) == [
         *SETUP,
+        "check the CI files against the manifest",
         "download the gate outputs",
         "verify the outputs",
         "publish the report",
         "require GO",
     ]
+    # Fixed steps outside the manifest: no edit of the manifest drops them.
+    assert steps["check the CI files against the manifest"]["run"] == "pytest-gates sync --check"
+    assert "permissions" not in result
     assert steps["download the gate outputs"]["with"] == {"name": "gates", "path": ".gates"}
     assert steps["verify the outputs"]["run"] == "pytest-gates verify .gates"
     assert steps["publish the report"]["if"] == "always()"
@@ -303,7 +307,7 @@ POLICY_ERRORS = [
     (
         "shard: 2\n",
         "gates.yaml:4: projection: unexpected key 'shard'; expected one of: allow, branch, "
-        "install, manual_regions, python, runs_on, shards, tox, workflow (did you mean 'shards'?)",
+        "install, manual_regions, python, runs_on, shards, signing, tox, workflow (did you mean 'shards'?)",
     ),
     (
         "shards: 0\n",

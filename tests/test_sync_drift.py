@@ -125,7 +125,7 @@ def test_editing_a_gate_command(project: SyncProject) -> None:
         f"{W}:28: job 'gates': the gate command of step 'run the gates' was edited: expected "
         f"`pytest --gates --gates-out .gates`, found `pytest --gates -m structural --gates-out "
         f".gates`",
-        f"{W}:65: job 'result': the gate command of step 'require GO' was edited: expected "
+        f"{W}:67: job 'result': the gate command of step 'require GO' was edited: expected "
         f'`import json, sys; report = json.load(open(".gates/report.json", '
         f'encoding="utf-8")); decision = report["body"]["decision"]; '
         f'print(f"release decision: {{decision}}"); sys.exit(0 if decision == "GO" else 1)`, '
@@ -194,8 +194,9 @@ def test_reordering_jobs_is_not_drift_but_reordering_steps_is(project: SyncProje
     )
     assert project.messages() == [
         f"{W}:19: job 'result': steps reordered (they run in order): expected check out, set up "
-        f"python, install, download the gate outputs, verify the outputs, publish the report, "
-        f"require GO; found check out, set up python, install, publish the report, download the "
+        f"python, install, check the CI files against the manifest, download the gate outputs, "
+        f"verify the outputs, publish the report, require GO; found check out, set up python, "
+        f"install, check the CI files against the manifest, publish the report, download the "
         f"gate outputs, verify the outputs, require GO"
     ]
 
@@ -237,7 +238,7 @@ def test_a_missing_header_missing_file_and_broken_yaml(project: SyncProject) -> 
         f"written by `pytest-gates sync` from manifests/gates.yaml"
     ]
     (project.root / W).write_text(text + "  - broken: [\n")
-    assert project.messages() == [f"{W}:71: not valid YAML: expected <block end>, but found '-'"]
+    assert project.messages() == [f"{W}:73: not valid YAML: expected <block end>, but found '-'"]
     (project.root / W).unlink()
     assert project.messages() == [
         f"{W}: the workflow does not exist, so CI does not run the gates; run `pytest-gates sync`"

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.parsers import PARSERS, PathMapper, ToolFormat
-from pytest_gates.checks.process import output_tail, run_process
+from pytest_gates.checks.process import output_tail, reproducible, run_process
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, sorted_findings
 from pytest_gates.support.paths import RelPath, plural
@@ -97,13 +97,18 @@ def command(params: CommandParams, ctx: CheckContext) -> CheckResult:
             f"{proc.returncode}): {params.display()}"
         )
     stdout, stderr = proc.stdout, proc.stderr
+    # What enters the evidence body must not depend on where or when the tool ran.
+    folders = (ctx.rootdir, ctx.tmp_path)
     passed = proc.returncode in params.expect
 
     findings: list[Finding] = []
     if params.findings is not None:
         # JSON reports go to stdout; line formats may use either stream.
         text = stdout if params.findings in ("ruff", "bandit") else f"{stdout}\n{stderr}"
-        findings = PARSERS[params.findings](text, path_mapper(ctx, cwd))
+        findings = [
+            finding.model_copy(update={"message": reproducible(finding.message, *folders)})
+            for finding in PARSERS[params.findings](text, path_mapper(ctx, cwd))
+        ]
     if not passed and not findings:
         findings = [_exit_code_finding(params, proc.returncode)]
 
@@ -119,7 +124,7 @@ def command(params: CommandParams, ctx: CheckContext) -> CheckResult:
             "expected": list(params.expect),
             "findings": len(findings),
         },
-        output=output_tail(stdout, stderr),
+        output=reproducible(output_tail(stdout, stderr), *folders),
     )
 
 

@@ -23,7 +23,7 @@ from coverage.exceptions import CoverageException
 from pydantic import Field, JsonValue
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.checks.process import output_tail, run_process
+from pytest_gates.checks.process import output_tail, reproducible, run_process
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.model.names import NESTED_ENV
@@ -105,7 +105,10 @@ def measure(ctx: CheckContext, data_file: Path, config: Path | None) -> Measurem
                 cov.combine(data_paths=[str(data_file.parent)], keep=False)
             measured = sorted(cov.get_data().measured_files())
         except CoverageException as exc:
-            raise CheckError(f"coverage could not read its configuration or data: {exc}") from None
+            problem = reproducible(str(exc), ctx.rootdir, ctx.tmp_path)
+            raise CheckError(
+                f"coverage could not read its configuration or data: {problem}"
+            ) from None
         if not measured:
             return None
         try:
@@ -152,7 +155,8 @@ def coverage(params: CoverageParams, ctx: CheckContext) -> CheckResult:
         )
     except subprocess.TimeoutExpired as exc:
         raise CheckError(f"the test run under coverage timed out after {exc.timeout:g} s") from None
-    output = proc.stdout
+    # What enters the evidence body must not depend on where or when the tests ran.
+    output = reproducible(proc.stdout, ctx.rootdir, ctx.tmp_path)
     code = proc.returncode
     if code not in (0, 1, 5):
         what = _PYTEST_CRASHES.get(code, f"killed by signal {-code}" if code < 0 else "crashed")

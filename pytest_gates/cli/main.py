@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_gates.cli import generate, schema, shards, sync, validate, verify
+from pytest_gates.cli import generate, keys, schema, shards, sync, validate, verify
 from pytest_gates.support.version import __version__
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     shards.register(sub)
     sync.register(sub)
     generate.register(sub)
+    keys.register(sub)
     return parser
 
 

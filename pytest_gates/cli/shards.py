@@ -12,6 +12,7 @@ import pytest
 
 from pytest_gates.distribute.shards import ShardPlan, plan_lines
 from pytest_gates.outputs.merge import merge
+from pytest_gates.trust import KeyFileError, signing_key
 
 
 class _PlanCapture:
@@ -52,12 +53,19 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    code, report = merge([Path(d) for d in args.shards], Path(args.out))
+    try:
+        key = signing_key(Path(args.sign_key) if args.sign_key else None, args.sign_key_env)
+    except KeyFileError as exc:
+        print(f"pytest-gates merge: cannot sign: {exc}", file=sys.stderr)
+        return 1
+    code, report = merge([Path(d) for d in args.shards], Path(args.out), key)
     body = report["body"]
     stream = sys.stdout if code == 0 else sys.stderr
     for problem in report["run"].get("problems", []):
         print(problem, file=sys.stderr)
     print(f"{args.out}: {body['decision']}: {body['reason']}", file=stream)
+    if key is not None and not report["run"].get("problems"):
+        print(f"{args.out}: signed by key {key.keyid} (report.intoto.json)", file=stream)
     return code
 
 
@@ -79,4 +87,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     merged.add_argument("shards", nargs="+", metavar="SHARD_DIR")
     merged.add_argument("--out", required=True, metavar="DIR")
+    merged.add_argument(
+        "--sign-key",
+        metavar="PATH",
+        help="sign the merged decision with this Ed25519 private key (PEM): report.intoto.json",
+    )
+    merged.add_argument(
+        "--sign-key-env",
+        metavar="VAR",
+        help="sign with the private key whose PEM the environment variable VAR holds (a CI secret)",
+    )
     merged.set_defaults(func=_merge)

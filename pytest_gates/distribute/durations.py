@@ -3,12 +3,19 @@
 The file (``manifests/durations.json`` by default) is committed and written deterministically:
 ``{"version": 1, "items": {node id: [seconds, ...]}}``, keys sorted, the last
 :data:`KEEP` runs per item, newest last, rounded to milliseconds. Node ids are canonical:
-relative to the rootdir (as pytest writes them) and without an xdist ``@group`` suffix.
+relative to the rootdir (as pytest writes them) and without an xdist ``@group`` suffix. The one
+exception is a suffixed id recorded in the same run as its un-suffixed twin (pytest-split files
+keep both, one of them stale): it keeps its own history, so neither pollutes the other's.
+
+The prediction (:func:`predict`) is the mean of an item's last :data:`RECENT` runs; an item
+without history takes its gate's declared share, else the median of the predictions of its
+module's other items, else the mean of all predictions from history.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 from collections.abc import Iterable, Mapping
@@ -20,6 +27,10 @@ from pytest_gates.errors import DurationsError
 from pytest_gates.support.atomic import atomic_write
 
 KEEP: Final = 5
+#: Runs the prediction averages: the recent mean follows a test that got slower within a run or
+#: two and damps one run's noise. On OneGov's history a slow run is as often the start of a new
+#: level as a one-off, so no run is discarded as an outlier (benchmarks/bench_drift.py).
+RECENT: Final = 3
 #: An xdist ``--dist loadgroup`` suffix: ``@name`` after the last ``]`` or name character.
 _GROUP_SUFFIX: Final = re.compile(r"@[^@\[\]/:]+$")
 
@@ -54,11 +65,8 @@ class DurationStore:
             raise DurationsError(
                 name, [f"{name}: expected a JSON object, found {type(data).__name__}"]
             )
-        raw = (
-            data["items"]
-            if data.get("version") == 1 and isinstance(data.get("items"), dict)
-            else data
-        )
+        ours = data.get("version") == 1 and isinstance(data.get("items"), dict)
+        raw = data["items"] if ours else data
         items: dict[str, list[float]] = {}
         for nodeid, value in raw.items():
             runs = value if isinstance(value, list) else [value]
@@ -73,15 +81,26 @@ class DurationStore:
                 )
             canonical = canonical_nodeid(str(nodeid))
             if canonical != nodeid and canonical in raw:
-                continue  # a stale suffixed twin of a live key: the live one wins
+                if not ours:
+                    continue  # pytest-split's stale suffixed twin of a live key: the live one wins
+                canonical = str(nodeid)  # ours: a twin recorded apart (see :meth:`record`)
             items.setdefault(canonical, []).extend(float(r) for r in runs)
         return cls({k: v[-KEEP:] for k, v in items.items()})
 
     def record(self, measured: Mapping[str, float]) -> None:
+        """Append one run. A suffixed id whose canonical twin is in the same run, or that has its
+        own history already, is kept apart."""
         for nodeid, seconds in measured.items():
-            runs = self.items.setdefault(canonical_nodeid(nodeid), [])
+            canonical = canonical_nodeid(nodeid)
+            apart = canonical != nodeid and (canonical in measured or nodeid in self.items)
+            key = nodeid if apart else canonical
+            runs = self.items.setdefault(key, [])
             runs.append(round(seconds, 3))
             del runs[:-KEEP]
+
+    def history(self, nodeid: str) -> list[float]:
+        """The recorded runs of ``nodeid`` (its own, else its canonical id's), newest last."""
+        return self.items.get(nodeid) or self.items.get(canonical_nodeid(nodeid)) or []
 
     def dump(self) -> bytes:
         items = {k: [round(v, 3) for v in self.items[k]] for k in sorted(self.items)}
@@ -94,16 +113,30 @@ class DurationStore:
 
     def stale(self, live: Iterable[str]) -> list[str]:
         """Recorded node ids that no longer exist: reported, never used."""
-        alive = {canonical_nodeid(n) for n in live}
+        alive = {name for n in live for name in (n, canonical_nodeid(n))}
         return sorted(n for n in self.items if n not in alive)
 
 
 @dataclass(frozen=True)
 class Prediction:
+    """An item's predicted seconds and where they come from."""
+
     seconds: float
-    #: ``history`` (median of recorded runs), ``declared`` (the gate's expected_duration),
-    #: ``mean`` (of the items with history) or ``default``.
+    #: ``history`` (mean of the recent runs), ``declared`` (the gate's expected_duration),
+    #: ``module`` (median of its module's items with history), ``mean`` (of all items with
+    #: history) or ``default``.
     source: str
+
+
+def module_of(nodeid: str) -> str:
+    """``tests/a.py::TestX::test_y[1]`` -> ``tests/a.py``: the file that holds the item."""
+    return canonical_nodeid(nodeid).partition("::")[0]
+
+
+def recent_mean(runs: list[float]) -> float:
+    """The mean of the last :data:`RECENT` runs."""
+    recent = runs[-RECENT:]
+    return math.fsum(recent) / len(recent)
 
 
 def predict(
@@ -112,22 +145,31 @@ def predict(
     declared: Mapping[str, float] | None = None,
     default: float = 1.0,
 ) -> dict[str, Prediction]:
-    """Each item's predicted seconds: the median of its recent runs (robust to one slow outlier),
-    else its gate's declared ``expected_duration``, else the mean of the items with history."""
+    """Each item's predicted seconds: the mean of its recent runs, else its gate's declared
+    ``expected_duration``, else the median of its module's predictions from history (a new test
+    resembles its neighbours more than the suite), else the mean of all of them.
+
+    Aggregates are taken in sorted order with exact sums, so the input order never matters."""
     declared = declared or {}
     wanted = list(nodeids)
-    known = {
-        n: statistics.median(store.items[canonical_nodeid(n)])
-        for n in wanted
-        if store.items.get(canonical_nodeid(n))
-    }
-    mean = statistics.fmean(known.values()) if known else default
+    known: dict[str, float] = {}
+    for nodeid in sorted(set(wanted)):
+        runs = store.history(nodeid)
+        if runs:
+            known[nodeid] = recent_mean(runs)
+    by_module: dict[str, list[float]] = {}
+    for nodeid, seconds in known.items():
+        by_module.setdefault(module_of(nodeid), []).append(seconds)
+    module = {name: statistics.median(values) for name, values in by_module.items()}
+    mean = math.fsum(known.values()) / len(known) if known else default
     result = {}
     for nodeid in wanted:
         if nodeid in known:
             result[nodeid] = Prediction(known[nodeid], "history")
         elif nodeid in declared:
             result[nodeid] = Prediction(declared[nodeid], "declared")
+        elif module_of(nodeid) in module:
+            result[nodeid] = Prediction(module[module_of(nodeid)], "module")
         else:
             result[nodeid] = Prediction(mean, "mean" if known else "default")
     return result

@@ -24,6 +24,14 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from pytest_gates.errors import InputFileError
+from pytest_gates.model.parse import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    LimitExceeded,
+    check_limits,
+    compose,
+    construct,
+)
 from pytest_gates.support.digest import sha256_bytes
 
 if sys.version_info >= (3, 11):
@@ -68,13 +76,19 @@ def _is_union_tag(part: str) -> bool:
 
 
 def breadcrumb(data: Any, path: Sequence[int | str]) -> str:
-    """``gates[id='qa.lint'].retry.attempts`` for ``["gates", 3, "retry", "attempts"]``."""
+    """``gates[id='qa.lint'].retry.attempts`` for ``["gates", 3, "retry", "attempts"]``.
+
+    ``data`` is the document's data, or its YAML node tree for a problem found before the data
+    is built.
+    """
     text = ""
     node = data
     for part in path:
         if isinstance(part, int):
-            entry = node[part] if isinstance(node, list) and part < len(node) else None
-            ident = entry.get("id") if isinstance(entry, dict) else None
+            entry = _entry(node, part)
+            ident = _entry(entry, "id")
+            if isinstance(ident, yaml.ScalarNode):
+                ident = ident.value
             if isinstance(ident, str | int) and not isinstance(ident, bool):
                 text += f"[id='{ident}']"
             else:
@@ -82,8 +96,22 @@ def breadcrumb(data: Any, path: Sequence[int | str]) -> str:
             node = entry
         else:
             text += f".{part}" if text else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
+            node = _entry(node, part)
     return text or "(top level)"
+
+
+def _entry(node: Any, part: int | str) -> Any:
+    """``node[part]`` in data or in a YAML node tree; None when there is no such entry."""
+    if isinstance(node, list | yaml.SequenceNode):
+        items = node.value if isinstance(node, yaml.SequenceNode) else node
+        return items[part] if isinstance(part, int) and 0 <= part < len(items) else None
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return value
+    return None
 
 
 def line_of(root: yaml.Node | None, path: Sequence[int | str]) -> int | None:
@@ -181,8 +209,10 @@ def _suggest(
 def duplicate_keys(root: yaml.Node | None, data: Any) -> list[tuple[list[int | str], int]]:
     """Keys written twice in one mapping: YAML keeps the last silently, we refuse them."""
     found: list[tuple[list[int | str], int]] = []
-
-    def visit(node: yaml.Node, path: list[int | str]) -> None:
+    stack: list[tuple[yaml.Node, list[int | str]]] = [] if root is None else [(root, [])]
+    while stack:  # depth first, in document order, without recursion
+        node, path = stack.pop()
+        later: list[tuple[yaml.Node, list[int | str]]] = []
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key, value in node.value:
@@ -190,13 +220,15 @@ def duplicate_keys(root: yaml.Node | None, data: Any) -> list[tuple[list[int | s
                     if key.value in seen:
                         found.append(([*path, key.value], key.start_mark.line + 1))
                     seen.add(key.value)
-                    visit(value, [*path, key.value])
+                    if isinstance(value, yaml.CollectionNode):
+                        later.append((value, [*path, key.value]))
         elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                visit(value, [*path, index])
-
-    if root is not None:
-        visit(root, [])
+            later = [
+                (value, [*path, index])
+                for index, value in enumerate(node.value)
+                if isinstance(value, yaml.CollectionNode)
+            ]
+        stack.extend(reversed(later))
     return found
 
 
@@ -288,11 +320,17 @@ def read_document(
     files are read as TOML and the others as JSON. ``missing`` is what a file that does not exist is called.
     """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise error(filename, [f"{filename}: {missing}"]) from None
     except OSError as exc:
         raise error(filename, [f"{filename}: cannot read: {exc.strerror}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise error(
+            filename,
+            [f"{filename}: expected a file of at most {MAX_BYTES} bytes, found a larger one"],
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -300,11 +338,14 @@ def read_document(
             filename,
             [f"{filename}: expected UTF-8 text, found an undecodable byte at offset {exc.start}"],
         ) from None
+    too_deep = f"{filename}: expected at most {MAX_DEPTH} levels of nesting, found more"
     if by_suffix and path.suffix == ".toml":
         try:
             return Document(filename, tomllib.loads(text), None, sha256_bytes(raw))
         except tomllib.TOMLDecodeError as exc:
             raise error(filename, [f"{filename}: invalid TOML: {exc}"]) from None
+        except RecursionError:
+            raise error(filename, [too_deep]) from None
     if by_suffix and path.suffix not in (".yaml", ".yml"):
         try:
             data = json.loads(text)
@@ -312,20 +353,29 @@ def read_document(
             raise error(
                 filename, [f"{filename}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"]
             ) from None
+        except RecursionError:
+            raise error(filename, [too_deep]) from None
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
+            root, _ = compose(text)
+            check_limits(root, text)
+        except (yaml.YAMLError, LimitExceeded):
             root = None  # valid JSON that YAML 1.1 cannot read: no line numbers
         return Document(filename, data, root, sha256_bytes(raw))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, loader = compose(text)
+        check_limits(root, text)
+        data = construct(loader, root, text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
         raise error(filename, [f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise error(filename, [f"{filename}: invalid YAML: {exc}"]) from None
+    except LimitExceeded as exc:
+        line = exc.line or line_of(root, exc.path)
+        where = f"{filename}:{line}" if line is not None else filename
+        crumb = breadcrumb(root, exc.path)
+        raise error(filename, [f"{where}: {crumb}: {exc.message}"]) from None
     return Document(filename, data, root, sha256_bytes(raw))
 
 

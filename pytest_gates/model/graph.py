@@ -8,37 +8,51 @@ manifest's order, and depends only on that: never on set or dict iteration order
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import heapq
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 #: node -> the nodes it needs, in declaration order.
 Needs = Mapping[str, Sequence[str]]
 
 
 def find_cycles(needs: Needs) -> list[list[str]]:
-    """Each cycle once, closed (``[a, b, a]``), found in declaration order."""
+    """Each cycle once, closed (``[a, b, a]``), found in declaration order.
+
+    A depth-first search without recursion, so a chain of any length is fine.
+    """
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     stack: list[str] = []
+    where: dict[str, int] = {}  # node -> its index in ``stack``
     cycles: list[list[str]] = []
     seen: set[tuple[str, ...]] = set()
+    pending: list[Iterator[str]] = []  # the needs of each node on the path, still to visit
 
-    def visit(node: str) -> None:
+    def enter(node: str) -> None:
         state[node] = 1
+        where[node] = len(stack)
         stack.append(node)
-        for nxt in needs.get(node, ()):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                key = tuple(sorted(set(cycle)))
-                if key not in seen:
-                    seen.add(key)
-                    cycles.append(cycle)
-            elif nxt not in state and nxt in needs:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
+        pending.append(iter(needs.get(node, ())))
 
-    for node in needs:
-        if node not in state:
-            visit(node)
+    for start in needs:
+        if start in state:
+            continue
+        enter(start)
+        while pending:
+            for nxt in pending[-1]:
+                if state.get(nxt) == 1:
+                    cycle = [*stack[where[nxt] :], nxt]
+                    key = tuple(sorted(set(cycle)))
+                    if key not in seen:
+                        seen.add(key)
+                        cycles.append(cycle)
+                elif nxt not in state and nxt in needs:
+                    enter(nxt)
+                    break
+            else:
+                pending.pop()
+                done = stack.pop()
+                del where[done]
+                state[done] = 2
     return cycles
 
 
@@ -54,17 +68,25 @@ def topological_order(needs: Needs) -> list[str]:
     Raises ``ValueError`` on a cycle (loading refuses cycles before anything asks for an order).
     """
     position = {node: i for i, node in enumerate(needs)}
-    pending = {node: set(deps) & position.keys() for node, deps in needs.items()}
+    known = {node: {dep for dep in deps if dep in position} for node, deps in needs.items()}
+    waiting = {node: len(deps) for node, deps in known.items()}
+    dependents: dict[str, list[str]] = {node: [] for node in needs}
+    for node, deps in known.items():
+        for dep in deps:
+            dependents[dep].append(node)
+    ready = [position[node] for node, count in waiting.items() if not count]
+    heapq.heapify(ready)
+    nodes = list(needs)
     order: list[str] = []
-    while pending:
-        ready = sorted((g for g, deps in pending.items() if not deps), key=position.__getitem__)
-        if not ready:
-            raise ValueError("dependency cycle")
-        head = ready[0]
+    while ready:
+        head = nodes[heapq.heappop(ready)]
         order.append(head)
-        del pending[head]
-        for deps in pending.values():
-            deps.discard(head)
+        for node in dependents[head]:
+            waiting[node] -= 1
+            if not waiting[node]:
+                heapq.heappush(ready, position[node])
+    if len(order) != len(nodes):
+        raise ValueError("dependency cycle")
     return order
 
 
@@ -104,12 +126,18 @@ def blocking_roots(
     roots of its own needs, so a gate is known to be blocked as soon as any gate below it failed.
     """
     roots: set[str] = set()
-    for need in needs.get(node, ()):
-        if need in failed:
-            roots.add(need)
-        elif need in blocked:
-            roots.update(blocked[need])
-        elif need not in settled:
-            roots.update(blocking_roots(need, needs, order, failed, blocked, settled))
+    visited: set[str] = set()
+    todo = [node]
+    while todo:  # without recursion: a long chain of unknown gates is fine
+        for need in needs.get(todo.pop(), ()):
+            if need in failed:
+                roots.add(need)
+            elif need in blocked:
+                roots.update(blocked[need])
+            elif need not in settled and need not in visited:
+                visited.add(need)
+                todo.append(need)
+    if len(roots) < 2:
+        return tuple(roots)
     position = {name: i for i, name in enumerate(order)}
     return tuple(sorted(roots, key=lambda name: position.get(name, len(position))))

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from pydantic import ValidationError
 
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.document import Document, breadcrumb, precheck, read_document
 from pytest_gates.model.graph import find_cycle, topological_order
+from pytest_gates.model.kinds import KindTable, kind_problems
 from pytest_gates.model.manifest import MANIFEST_VERSION, Gate, Manifest
+from pytest_gates.model.parse import gc_paused
 
 #: What a manifest that does not exist is called.
 MISSING: Final = "no such file (pass --gates-manifest PATH or set gates_manifest)"
@@ -39,33 +41,57 @@ class LoadedManifest:
         return self.document.digest
 
     def gates_in_order(self) -> Iterator[Gate]:
+        gate = self.manifest.gate
         for gate_id in self.order:
-            yield self.manifest.gate(gate_id)
+            yield gate(gate_id)
 
 
 def load_manifest(
-    path: Path, display: str | None = None, root_dir: Path | None = None
+    path: Path,
+    display: str | None = None,
+    root_dir: Path | None = None,
+    kinds: KindTable | None = None,
+    *,
+    unknown_kinds: bool = False,
 ) -> LoadedManifest:
     """Load and validate a manifest; every problem found is raised at once as a ManifestError.
 
     ``root_dir`` is the directory that relative paths (suites) are resolved against; when given,
-    each suite must exist.
+    each suite must exist. With ``kinds``, each check's parameters are validated against its
+    kind's model, and with ``unknown_kinds`` a kind missing from ``kinds`` is a problem too.
+    ``pytest-gates validate`` and the gate session both load through here.
     """
-    filename = display or str(path)
-    doc = read_document(path, filename, ManifestError, missing=MISSING)
+    with gc_paused():
+        doc = read_document(path, display or str(path), ManifestError, missing=MISSING)
+        manifest, problems = document_problems(doc, root_dir, kinds, unknown_kinds=unknown_kinds)
+        if manifest is None or problems:
+            raise ManifestError(doc.filename, problems)
+        return LoadedManifest(manifest, doc, path, tuple(topological_order(manifest.needs())))
+
+
+def document_problems(
+    doc: Document,
+    root_dir: Path | None = None,
+    kinds: KindTable | None = None,
+    *,
+    unknown_kinds: bool = False,
+) -> tuple[Manifest | None, list[str]]:
+    """The manifest in ``doc`` and every problem with it: the models', the needs graph's, the
+    suites' and the check kinds' problems, all at once (the manifest is None when a model refused)."""
     problems = check_document(doc)
     if problems:
-        raise ManifestError(doc.filename, problems)
+        return None, problems
+    manifest: Manifest | None = None
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
-        raise ManifestError(doc.filename, doc.validation_problems(exc, model=Manifest)) from None
-    problems = graph_problems(doc, manifest)
+        problems = doc.validation_problems(exc, model=Manifest)
+    problems += graph_problems(doc, manifest)
     if root_dir is not None:
         problems += suite_problems(doc, manifest, root_dir)
-    if problems:
-        raise ManifestError(doc.filename, problems)
-    return LoadedManifest(manifest, doc, path, tuple(topological_order(manifest.needs())))
+    if kinds is not None:
+        problems += kind_problems(doc, kinds, unknown=unknown_kinds)
+    return manifest, problems
 
 
 def check_document(doc: Document) -> list[str]:
@@ -78,68 +104,118 @@ def check_document(doc: Document) -> list[str]:
     )
 
 
-def _gate_index(manifest: Manifest) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for i, gate in enumerate(manifest.gates):
-        index.setdefault(gate.id, i)
-    return index
+@dataclass(frozen=True)
+class _RawGate:
+    """What the graph rules read of one gate, taken from the data as written (so that they
+    are checked even when a model refused the manifest); entries of the wrong type are left out."""
+
+    index: int
+    id: str | None
+    needs: list[tuple[int, str]]
+    checks: list[tuple[int, str]]
+    suites: list[tuple[int, str]]
 
 
-def graph_problems(doc: Document, manifest: Manifest) -> list[str]:
-    """Unique ids, needs that exist, no cycles, unique check ids within a gate."""
+def _strings(entries: Any) -> list[tuple[int, str]]:
+    if not isinstance(entries, list):
+        return []
+    return [(i, entry) for i, entry in enumerate(entries) if isinstance(entry, str)]
+
+
+def _raw_gates(data: Any) -> list[_RawGate]:
+    gates = data.get("gates") if isinstance(data, dict) else None
+    found: list[_RawGate] = []
+    for i, gate in enumerate(gates if isinstance(gates, list) else ()):
+        if not isinstance(gate, dict):
+            continue
+        ident = gate.get("id")
+        checks = gate.get("checks")
+        found.append(
+            _RawGate(
+                i,
+                ident if isinstance(ident, str) else None,
+                _strings(gate.get("needs")),
+                [
+                    (c, check["id"])
+                    for c, check in enumerate(checks if isinstance(checks, list) else ())
+                    if isinstance(check, dict) and isinstance(check.get("id"), str)
+                ],
+                _strings(gate.get("suites")),
+            )
+        )
+    return found
+
+
+def graph_problems(doc: Document, manifest: Manifest | None = None) -> list[str]:
+    """Unique ids, needs that exist, no cycles, unique check ids within a gate.
+
+    Read from the document's data, so that they are found along with the models' problems;
+    ``manifest`` is not needed (kept for callers that pass it).
+    """
     problems: list[str] = []
-    index = _gate_index(manifest)
-    for i, gate in enumerate(manifest.gates):
-        if index[gate.id] != i:
+    gates = _raw_gates(doc.data)
+    index: dict[str, int] = {}
+    for gate in gates:
+        if gate.id is not None:
+            index.setdefault(gate.id, gate.index)
+    known: str | None = None
+    for gate in gates:
+        if gate.id is not None and index[gate.id] != gate.index:
             problems.append(
                 doc.error(
-                    ["gates", i, "id"],
+                    ["gates", gate.index, "id"],
                     f"duplicate gate id '{gate.id}' (first defined at gates[{index[gate.id]}])",
                 )
             )
-        seen_checks: dict[str, int] = {}
-        for c, check in enumerate(gate.checks):
-            if check.id in seen_checks:
+        seen_checks: set[str] = set()
+        for c, check_id in gate.checks:
+            if check_id in seen_checks:
                 problems.append(
                     doc.error(
-                        ["gates", i, "checks", c, "id"],
-                        f"duplicate check id '{check.id}' in gate '{gate.id}'",
+                        ["gates", gate.index, "checks", c, "id"],
+                        f"duplicate check id '{check_id}' in gate '{gate.id}'",
                     )
                 )
-            seen_checks.setdefault(check.id, c)
-        for n, need in enumerate(gate.needs):
+            seen_checks.add(check_id)
+        for n, need in gate.needs:
             if need == gate.id:
                 problems.append(
                     doc.error(
-                        ["gates", i, "needs", n], f"a gate cannot need itself, found '{need}'"
+                        ["gates", gate.index, "needs", n],
+                        f"a gate cannot need itself, found '{need}'",
                     )
                 )
             elif need not in index:
-                known = ", ".join(sorted(index))
+                known = ", ".join(sorted(index)) if known is None else known
                 problems.append(
                     doc.error(
-                        ["gates", i, "needs", n],
+                        ["gates", gate.index, "needs", n],
                         f"expected the id of a gate in this manifest ({known}), found '{need}'",
                     )
                 )
     if not problems:
-        cycle = find_cycle(manifest.needs())
+        needs: dict[str, list[str]] = {}
+        for gate in gates:
+            if gate.id is not None:
+                needs.setdefault(gate.id, [need for _, need in gate.needs])
+        cycle = find_cycle(needs)
         if cycle:
-            first = index[cycle[0]]
             problems.append(
-                doc.error(["gates", first, "needs"], f"dependency cycle: {' -> '.join(cycle)}")
+                doc.error(
+                    ["gates", index[cycle[0]], "needs"], f"dependency cycle: {' -> '.join(cycle)}"
+                )
             )
     return problems
 
 
-def suite_problems(doc: Document, manifest: Manifest, root_dir: Path) -> list[str]:
+def suite_problems(doc: Document, manifest: Manifest | None, root_dir: Path) -> list[str]:
     """Each suite exists inside the project and no two gates claim the same tests."""
     problems: list[str] = []
-    owners: list[tuple[Path, str, list[int | str]]] = []
+    owners: list[tuple[Path, str | None, list[int | str]]] = []
     root = root_dir.resolve()
-    for i, gate in enumerate(manifest.gates):
-        for s, suite in enumerate(gate.suites):
-            where: list[int | str] = ["gates", i, "suites", s]
+    for gate in _raw_gates(doc.data):
+        for s, suite in gate.suites:
+            where: list[int | str] = ["gates", gate.index, "suites", s]
             path = (root_dir / suite).resolve()
             if not path.is_relative_to(root):
                 problems.append(

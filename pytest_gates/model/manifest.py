@@ -7,6 +7,7 @@ Loading a manifest file is :mod:`pytest_gates.model.load`.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,11 +20,21 @@ MANIFEST_VERSION: Final = 1
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]*$"
 
 GateId = Annotated[str, Field(pattern=ID_PATTERN, max_length=100)]
+
+#: The bounds of every time limit a manifest sets, in seconds: at least a tenth of a second
+#: (a shorter alarm fires inside pytest's own machinery), at most a day (longer ones overflow
+#: the platform's timers long before they are useful).
+MIN_TIMEOUT: Final = 0.1
+MAX_SECONDS: Final = 86_400.0
+#: A timeout or duration in seconds: finite and within the bounds.
+Seconds = Annotated[float, Field(ge=MIN_TIMEOUT, le=MAX_SECONDS, allow_inf_nan=False)]
 Strategy = Literal["retry", "degrade", "block", "rollback"]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Retry(StrictModel):
@@ -32,7 +43,9 @@ class Retry(StrictModel):
     #: Total attempts, the first included.
     attempts: int = Field(ge=1, le=20)
     #: Seconds to wait before the 2nd, 3rd, ... attempt; the last value repeats.
-    backoff: list[Annotated[float, Field(ge=0, le=3600)]] = Field(default_factory=list)
+    backoff: list[Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)]] = Field(
+        default_factory=list, max_length=20
+    )
 
     def delay_before(self, attempt: int) -> float:
         """Seconds to sleep before ``attempt`` (2-based: the first attempt never waits)."""
@@ -47,7 +60,7 @@ class Rollback(StrictModel):
     run: list[str] = Field(min_length=1)
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
-    timeout: float = Field(default=300, gt=0)
+    timeout: Seconds = 300
 
 
 class CheckSpec(BaseModel):
@@ -70,7 +83,7 @@ class CheckSpec(BaseModel):
 class Defaults(StrictModel):
     """Values a gate takes when it does not say."""
 
-    timeout: float | None = Field(default=300, gt=0)
+    timeout: Seconds | None = 300
     on_failure: Strategy = "block"
 
 
@@ -91,7 +104,7 @@ class Gate(StrictModel):
     description: str = ""
     needs: list[GateId] = Field(default_factory=list)
     #: Seconds for each of the gate's items (setup, call and teardown), enforced by pytest-timeout.
-    timeout: float | None = Field(default=None, gt=0)
+    timeout: Seconds | None = None
     on_failure: Strategy | None = None
     retry: Retry | None = None
     rollback: Rollback | None = None
@@ -99,7 +112,9 @@ class Gate(StrictModel):
     suites: list[str] = Field(default_factory=list)
     #: Predicted seconds for the whole gate, spread over its items, for items with no recorded
     #: durations yet (sharding and scheduling only).
-    expected_duration: float | None = Field(default=None, gt=0)
+    expected_duration: Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] | None = (
+        None
+    )
     #: Keep the gate's items in one shard and on one worker (shared expensive fixtures).
     together: bool = False
 
@@ -131,11 +146,16 @@ class Manifest(StrictModel):
         """The needs graph: each gate's id -> the ids it needs, in manifest order."""
         return {gate.id: list(gate.needs) for gate in self.gates}
 
-    def gate(self, gate_id: str) -> Gate:
+    @cached_property
+    def _by_id(self) -> dict[str, Gate]:
+        by_id: dict[str, Gate] = {}
         for gate in self.gates:
-            if gate.id == gate_id:
-                return gate
-        raise KeyError(gate_id)
+            by_id.setdefault(gate.id, gate)
+        return by_id
+
+    def gate(self, gate_id: str) -> Gate:
+        """The (first) gate with this id; raises ``KeyError``."""
+        return self._by_id[gate_id]
 
     def strategy(self, gate: Gate) -> Strategy:
         if gate.on_failure is not None:

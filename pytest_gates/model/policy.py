@@ -8,7 +8,14 @@ import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 #: The jobs sync generates: one runs the gates (a matrix of shards when there are several), the
 #: other always runs and decides; its name is the check a repository makes required.
@@ -28,6 +35,13 @@ STEP_VERIFY: Final = "verify the outputs"
 STEP_MERGE: Final = "merge the shards"
 STEP_PUBLISH: Final = "publish the report"
 STEP_DECIDE: Final = "require GO"
+#: Fixed steps of the decision job, outside the manifest: the manifest is its sources'
+#: projection, the CI files are the manifest's.
+STEP_GENERATE_CHECK: Final = "check the manifest against its sources"
+STEP_SYNC_CHECK: Final = "check the CI files against the manifest"
+#: Keyless signing: the decision's Statement attested with ``actions/attest``.
+STEP_STATEMENT: Final = "prepare the decision statement"
+STEP_ATTEST: Final = "attest the decision"
 GENERATED_STEPS: Final = (
     STEP_CHECKOUT,
     STEP_PYTHON,
@@ -35,13 +49,24 @@ GENERATED_STEPS: Final = (
     STEP_GATES,
     STEP_UPLOAD,
     STEP_DOWNLOAD,
+    STEP_GENERATE_CHECK,
+    STEP_SYNC_CHECK,
     STEP_VERIFY,
     STEP_MERGE,
     STEP_PUBLISH,
+    STEP_STATEMENT,
+    STEP_ATTEST,
     STEP_DECIDE,
 )
 #: The steps whose ``run`` is a gate command: editing one changes what decides the release.
-GATE_COMMAND_STEPS: Final = (STEP_GATES, STEP_VERIFY, STEP_MERGE, STEP_DECIDE)
+GATE_COMMAND_STEPS: Final = (
+    STEP_GATES,
+    STEP_GENERATE_CHECK,
+    STEP_SYNC_CHECK,
+    STEP_VERIFY,
+    STEP_MERGE,
+    STEP_DECIDE,
+)
 
 #: Places in the workflow where sync writes a pair of markers and keeps what is between them.
 RegionName = Literal["jobs", "gates.steps", "result.steps"]
@@ -134,6 +159,40 @@ class ToxProjection(PolicyModel):
     )
 
 
+def _secret_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) or value.upper().startswith("GITHUB_"):
+        raise ValueError(
+            "expected the name of a repository secret (letters, digits and '_', not starting "
+            f"with a digit or GITHUB_), found '{value}'"
+        )
+    return value
+
+
+class SigningPolicy(PolicyModel):
+    """How the generated workflow signs the decision and how its decision job verifies it.
+
+    ``secret`` signs with the release key (``pytest-gates keygen``) kept as a repository secret;
+    ``keyless`` attests the decision's in-toto Statement with ``actions/attest`` (Sigstore, through
+    GitHub's OIDC token: no key to keep). Either, or both.
+    """
+
+    #: The repository secret holding the release key's private PEM; null: no key signs.
+    secret: Annotated[str, AfterValidator(_secret_name)] | None = None
+    #: The committed trust file the decision job verifies the signature with.
+    trust: Annotated[str, AfterValidator(_relative_file)] = "manifests/trust.yaml"
+    #: Attest the decision's Statement keyless with ``actions/attest``.
+    keyless: bool = False
+
+    @model_validator(mode="after")
+    def _signs_somehow(self) -> SigningPolicy:
+        if self.secret is None and not self.keyless:
+            raise ValueError(
+                "signing needs a secret (the repository secret with the release key), "
+                "keyless: true, or both"
+            )
+        return self
+
+
 class ProjectionPolicy(PolicyModel):
     """How the manifest is projected into CI files, and what may be maintained there by hand."""
 
@@ -153,6 +212,8 @@ class ProjectionPolicy(PolicyModel):
     tox: ToxProjection | None = Field(default_factory=ToxProjection)
     #: Jobs and steps that may be added by hand.
     allow: HandEdits = Field(default_factory=HandEdits)
+    #: How CI signs the decision; null: the decision is not signed in CI.
+    signing: SigningPolicy | None = None
     #: Marked regions of the workflow whose content is kept by hand and never drift.
     manual_regions: Annotated[list[RegionName], AfterValidator(_unique)] = Field(
         default_factory=list

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from pytest_gates.model.findings import Finding, sorted_findings
 
-#: The user-property name the payload travels under (visible in JUnit XML as a property).
+#: The user-property name the payload travels under from a worker to the controller.
 PROPERTY: Final = "gates"
 
 ItemOutcome = Literal["passed", "failed", "error", "degraded", "blocked", "skipped", "not_run"]

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from pytest_gates.chain import Decision, Verdict
 from pytest_gates.errors import EvidenceError
@@ -153,23 +153,88 @@ class ReportDocument(Document):
     run: dict[str, JsonValue]
 
 
-class Transition(Document):
-    """A gate's change of state in one run: a line of ``transitions.jsonl`` before it is chained."""
+LogEvent = Literal["state", "retry", "degrade", "rollback", "sign"]
+#: What each event of the log needs beside the common fields (a state line of a log written
+#: before events existed has ``evidence_sha256``, the whole file's digest, instead of the body's).
+EVENT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "state": ("gate", "to", "evidence"),
+    "retry": ("gate", "attempt"),
+    "degrade": ("gate", "to", "reason"),
+    "rollback": ("gate", "rollback"),
+    "sign": ("signature",),
+}
 
-    #: When the run that logged it finished writing its evidence (outside every signed body).
+
+class LoggedAttempt(Document):
+    """One attempt of a retried item (``retry`` lines)."""
+
+    nodeid: str
+    attempt: int = Field(ge=1)
+    outcome: Literal["passed", "failed", "error"]
+    summary: str
+
+
+class LoggedRollback(Document):
+    """The rollback command a failed gate ran (``rollback`` lines)."""
+
+    run: list[str]
+    exit_code: int | None
+    outcome: Literal["ok", "failed"]
+
+
+class LoggedSignature(Document):
+    """A signed decision (``sign`` lines): the key and the digest of the signed statement."""
+
+    keyid: str = Field(pattern=r"^[0-9a-f]{64}$")
+    statement_sha256: str = Field(pattern=DIGEST_PATTERN)
+    predicate_type: str
+
+
+class Transition(Document):
+    """An event of one run: a line of ``transitions.jsonl`` before it is chained.
+
+    ``event`` says what happened: a gate's ``state`` change (``from`` -> ``to``), a ``retry``
+    attempt, a ``degrade``, a ``rollback``, or the decision's ``sign``. A line without ``event``
+    (written before events existed) is a ``state`` line.
+    """
+
+    #: When the run that logged it finished writing its evidence (``SOURCE_DATE_EPOCH`` if set).
     time: str
-    gate: str
-    from_: Verdict | None = Field(alias="from")
-    to: Verdict
-    #: The evidence file, relative to the output folder, and the sha256 of the whole file.
-    evidence: str
-    evidence_sha256: str = Field(pattern=DIGEST_PATTERN)
+    event: LogEvent = "state"
+    gate: str | None = None
+    from_: Verdict | None = Field(default=None, alias="from")
+    to: Verdict | None = None
+    #: The evidence file, relative to the output folder, and the sha256 of its body.
+    evidence: str | None = None
+    evidence_body_sha256: str | None = Field(default=None, pattern=DIGEST_PATTERN)
+    #: Logs before events: the sha256 of the whole evidence file (timings included).
+    evidence_sha256: str | None = Field(default=None, pattern=DIGEST_PATTERN)
     manifest_digest: str = Field(pattern=DIGEST_PATTERN)
     commit: str | None
+    #: The shard that logged it, for lines a merge chained from a shard's log.
+    shard: int | None = Field(default=None, ge=1)
+    reason: str | None = None
+    attempt: LoggedAttempt | None = None
+    rollback: LoggedRollback | None = None
+    signature: LoggedSignature | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_event(self) -> Transition:
+        missing = [name for name in EVENT_FIELDS[self.event] if getattr(self, name) is None]
+        no_digest = self.evidence_body_sha256 is None and self.evidence_sha256 is None
+        if self.event == "state" and no_digest:
+            missing.append("evidence_body_sha256")
+        if missing:
+            raise ValueError(f"a {self.event} line needs {', '.join(missing)}")
+        return self
+
+    def line_data(self) -> dict[str, Any]:
+        """The JSON data of the line: the fields it was given (an unused field is left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 class LoggedTransition(Transition):
-    """A line of ``transitions.jsonl``: a transition with its place in the hash chain."""
+    """A line of ``transitions.jsonl``: an event with its place in the hash chain."""
 
     #: The line's 1-based position in the log.
     seq: int = Field(ge=1)

@@ -10,6 +10,12 @@ REPORT_FILE: Final = "report.json"
 LOG_FILE: Final = "transitions.jsonl"
 #: The folder of the evidence files, one per gate.
 EVIDENCE_DIR: Final = "evidence"
+#: The DSSE envelope over the signed decision statement (written when a key is given).
+SIGNED_REPORT_FILE: Final = "report.intoto.json"
+#: The unsigned in-toto Statement of the decision: the signed payload, byte for byte.
+STATEMENT_FILE: Final = "decision.statement.json"
+#: The folder of each gate's ``test-result/v0.1`` statement.
+ATTESTATIONS_DIR: Final = "attestations"
 
 
 def evidence_path(gate_id: str) -> str:
@@ -18,3 +24,8 @@ def evidence_path(gate_id: str) -> str:
     Gate ids match ``[a-z0-9][a-z0-9._-]*``, so this never leaves the evidence folder.
     """
     return f"{EVIDENCE_DIR}/{gate_id}.json"
+
+
+def result_statement_path(gate_id: str) -> str:
+    """A gate's ``test-result/v0.1`` statement (or envelope), relative to the output folder."""
+    return f"{ATTESTATIONS_DIR}/{gate_id}.test-result.json"

@@ -6,6 +6,10 @@ which shard runs which item; every item assigned to a shard must be in that shar
 no item may be run by two shards. Anything else is refused with a NO_GO report that says why.
 The verdicts are folded again over all items, so a gate whose need failed on another shard is
 BLOCKED here even though its own shard ran it.
+
+The merged log continues the shards' logs: their common start (the log they all continued, see
+``--gates-log-from``), then each shard's own lines in shard order, then the merge's own run
+(:func:`~pytest_gates.outputs.translog.chain_shards`). With a key, the merged decision is signed.
 """
 
 from __future__ import annotations
@@ -21,16 +25,19 @@ from pytest_gates.chain import decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.records import ItemRecord
+from pytest_gates.outputs.attest import NO_COMMIT
 from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument, dump, to_json
-from pytest_gates.outputs.layout import REPORT_FILE, evidence_path
+from pytest_gates.outputs.layout import LOG_FILE, REPORT_FILE, evidence_path
 from pytest_gates.outputs.render.markdown import FILENAME as MARKDOWN_FILE
 from pytest_gates.outputs.render.markdown import refusal_markdown
 from pytest_gates.outputs.report import refusal_report
+from pytest_gates.outputs.translog import chain_shards, verify_log
 from pytest_gates.outputs.verify import read_report, verify_outputs
 from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.subject import Subject, isoformat, now
 from pytest_gates.support.version import __version__
+from pytest_gates.trust import PrivateKey
 
 GENERATOR = f"pytest-gates {__version__}"
 
@@ -161,10 +168,14 @@ def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], lis
     return records, problems
 
 
-def merge(folders: Sequence[Path], out: Path) -> tuple[int, dict[str, Any]]:
+def merge(
+    folders: Sequence[Path], out: Path, sign_key: PrivateKey | None = None
+) -> tuple[int, dict[str, Any]]:
     """Merge the shard folders into ``out``; exit code 0 only for a GO decision.
 
-    Returns the exit code and the report's JSON data as written to ``out/report.json``.
+    With ``sign_key`` the merged decision is signed (``report.intoto.json``); shards without a
+    commit cannot be signed, and the merge is refused. Returns the exit code and the report's
+    JSON data as written to ``out/report.json``.
     """
     try:
         if not folders:
@@ -176,7 +187,9 @@ def merge(folders: Sequence[Path], out: Path) -> tuple[int, dict[str, Any]]:
         records, problems = merged_records(shards)
         if problems:
             raise MergeRefused(problems)
-        outputs = _write_merged(shards, records, out)
+        if sign_key is not None and shards[0].report.body.subject.commit is None:
+            raise MergeRefused([f"cannot sign: {NO_COMMIT}"])
+        outputs = _write_merged(shards, records, out, sign_key)
     except MergeRefused as refused:
         return 1, to_json(refuse(out, refused.problems))
     decision = outputs.document.body.decision
@@ -188,8 +201,33 @@ def _run_text(shard: ShardOutput, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _chain_logs(shards: Sequence[ShardOutput], out: Path) -> None:
+    """Start ``out``'s log as the shards' logs chained (kept when it continues them already)."""
+    logs = [(s.shard.index, s.folder / LOG_FILE) for s in shards if s.shard is not None]
+    try:
+        chained = chain_shards(logs)
+        path = out / LOG_FILE
+        have = path.read_bytes() if path.exists() else b""
+        if have:
+            verify_log(path)
+        if have.startswith(chained):
+            return
+        if not chained.startswith(have):
+            raise MergeRefused(
+                [
+                    f"{path}: the output folder holds a log the shards do not continue; "
+                    "merge into an empty folder"
+                ]
+            )
+        atomic_write(path, chained)
+    except OSError as exc:
+        raise MergeRefused([f"could not write the merged outputs to {out}: {exc}"]) from None
+    except EvidenceError as exc:
+        raise MergeRefused([f"could not chain the shards' logs: {exc}"]) from None
+
+
 def _write_merged(
-    shards: Sequence[ShardOutput], records: list[ItemRecord], out: Path
+    shards: Sequence[ShardOutput], records: list[ItemRecord], out: Path, sign_key: PrivateKey | None
 ) -> RunOutputs:
     body = shards[0].report.body
     manifest_path = Path(body.manifest.path)
@@ -206,6 +244,7 @@ def _write_merged(
     verdicts = fold(loaded.manifest, loaded.order, records)
     decision, reason = decide(verdicts)
     ordered = sorted(shards, key=lambda s: s.shard.index if s.shard else 0)
+    _chain_logs(ordered, out)
     try:
         return write_outputs(
             outdir=out,
@@ -238,6 +277,7 @@ def _write_merged(
                     for s in ordered
                 ],
             },
+            sign_key=sign_key,
         )
     except (OSError, EvidenceError) as exc:
         raise MergeRefused([f"could not write the merged outputs to {out}: {exc}"]) from None

@@ -1,7 +1,9 @@
-"""Writing a run's outputs in order: evidence, then the log that cites it, then the reports.
+"""Writing a run's outputs in order: evidence, then the log that cites it, then the reports,
+then the statements and the signature over the report (:mod:`pytest_gates.outputs.attest`).
 
 Every file is written atomically, so a reader sees a whole file or the one before it; the order
-means a report never cites evidence or a log line that is not on disk yet.
+means a report never cites evidence or a log line that is not on disk yet, and a signature never
+covers a report that is not.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from pytest_gates.chain import Decision, GateVerdict
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.records import ItemRecord
+from pytest_gates.outputs.attest import Attestation, attest
 from pytest_gates.outputs.documents import (
     EvidenceDocument,
     ReportDocument,
@@ -29,6 +32,7 @@ from pytest_gates.outputs.report import build_report
 from pytest_gates.outputs.translog import TransitionLog
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.subject import Subject, isoformat, now
+from pytest_gates.trust import PrivateKey
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class RunOutputs:
 
     document: ReportDocument
     evidence: Mapping[str, WrittenEvidence]
+    #: The statements written beside the report; None when the run has no commit.
+    attestation: Attestation | None = None
 
     @cached_property
     def report(self) -> dict[str, Any]:
@@ -53,6 +59,71 @@ def write_report(
         atomic_write(outdir / filename, render(report, evidence).encode())
 
 
+def run_events(
+    loaded: LoadedManifest,
+    verdicts: Mapping[str, GateVerdict],
+    previous: Mapping[str, str],
+    evidence: Mapping[str, WrittenEvidence],
+    rollbacks: Mapping[str, Mapping[str, Any]],
+    subject: Subject,
+    moment: str,
+) -> list[Transition]:
+    """The run's lines of the log, gate by gate in manifest order: each retry attempt of its
+    items, its state change, its degradation, its rollback."""
+    events: list[Transition] = []
+    for gate_id in loaded.order:
+        common: dict[str, Any] = {
+            "time": moment,
+            "gate": gate_id,
+            "manifest_digest": loaded.digest,
+            "commit": subject.commit,
+        }
+        written = evidence[gate_id]
+        for item in written.document.body.items:
+            if len(item.attempts) > 1:
+                events += [
+                    Transition.model_validate(
+                        {
+                            **common,
+                            "event": "retry",
+                            "attempt": {"nodeid": item.nodeid, **a.model_dump()},
+                        }
+                    )
+                    for a in item.attempts
+                ]
+        verdict = verdicts[gate_id]
+        state = {"from": previous.get(gate_id), "to": verdict.verdict}
+        events.append(
+            Transition.model_validate(
+                {
+                    **common,
+                    "event": "state",
+                    **state,
+                    "evidence": evidence_path(gate_id),
+                    "evidence_body_sha256": written.body_digest,
+                }
+            )
+        )
+        if verdict.verdict == "DEGRADED":
+            events.append(
+                Transition.model_validate(
+                    {**common, "event": "degrade", "to": "DEGRADED", "reason": verdict.reason}
+                )
+            )
+        rollback = rollbacks.get(gate_id)
+        if rollback is not None:
+            exit_code = rollback.get("exit_code")
+            done = {
+                "run": [str(part) for part in rollback.get("run", [])],
+                "exit_code": exit_code if isinstance(exit_code, int) else None,
+                "outcome": "ok" if rollback.get("ok") else "failed",
+            }
+            events.append(
+                Transition.model_validate({**common, "event": "rollback", "rollback": done})
+            )
+    return events
+
+
 def write_outputs(
     *,
     outdir: Path,
@@ -67,12 +138,21 @@ def write_outputs(
     reason: str,
     selection: Mapping[str, Any],
     run: Mapping[str, Any],
+    sign_key: PrivateKey | None = None,
+    log_from: Path | None = None,
 ) -> RunOutputs:
-    """Evidence per gate, the log's lines for this run, the report and its renderings."""
+    """Evidence per gate, the log's lines for this run, the report and its renderings, then
+    the statements, and the signed decision when ``sign_key`` is given.
+
+    ``log_from`` is a log this run continues (``--gates-log-from``): checked, then copied to the
+    output folder unless the folder's log continues it already.
+    """
     by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in loaded.order}
     for record in records:
         by_gate[record.gate].append(record)
     log = TransitionLog(outdir / LOG_FILE)
+    if log_from is not None:
+        log.start_from(log_from)
     previous = log.last_states()  # verifies the chain before anything is written
     evidence: dict[str, WrittenEvidence] = {}
     for gate in loaded.gates_in_order():
@@ -87,23 +167,7 @@ def write_outputs(
         )
         evidence[gate.id] = write_evidence(outdir, document)
     moment = isoformat(now())
-    head = log.append(
-        [
-            Transition.model_validate(
-                {
-                    "time": moment,
-                    "gate": gate_id,
-                    "from": previous.get(gate_id),
-                    "to": verdicts[gate_id].verdict,
-                    "evidence": evidence_path(gate_id),
-                    "evidence_sha256": evidence[gate_id].file_digest,
-                    "manifest_digest": loaded.digest,
-                    "commit": subject.commit,
-                }
-            )
-            for gate_id in loaded.order
-        ]
-    )
+    head = log.append(run_events(loaded, verdicts, previous, evidence, rollbacks, subject, moment))
     report = build_report(
         generator=generator,
         loaded=loaded,
@@ -116,5 +180,7 @@ def write_outputs(
         selection=selection,
         run={**run, "transitions": {"path": LOG_FILE, **head.as_dict()}},
     )
-    write_report(outdir, report, {gate_id: w.document for gate_id, w in evidence.items()})
-    return RunOutputs(report, evidence)
+    documents = {gate_id: w.document for gate_id, w in evidence.items()}
+    write_report(outdir, report, documents)
+    attestation = attest(outdir, loaded, report, documents, sign_key, moment)
+    return RunOutputs(report, evidence, attestation)

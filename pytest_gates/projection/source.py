@@ -30,6 +30,8 @@ class ProjectionSource:
     shards: int
     #: The command that regenerates the files, with the options that differ from the defaults.
     command: str
+    #: The command that regenerated the manifest from its sources; None: not generated.
+    generate: str | None = None
 
     @classmethod
     def from_manifest(
@@ -41,6 +43,10 @@ class ProjectionSource:
         if shards is not None:
             command += f" --shards {shards}"
         policy = loaded.manifest.projection
+        generated = loaded.manifest.generated
+        generate = None
+        if generated is not None and generated.sources:
+            generate = generated.command or "pytest-gates generate"
         return cls(
             manifest=display,
             digest=loaded.digest,
@@ -48,6 +54,7 @@ class ProjectionSource:
             policy=policy,
             shards=shards if shards is not None else policy.shards,
             command=command,
+            generate=generate,
         )
 
     @property

@@ -48,17 +48,24 @@ class ManifestFile(pytest.File):
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         context = self.config.stash[CONTEXT_KEY]
-        for gate in context.loaded.gates_in_order():
+        manifest = context.loaded.manifest
+        position = {gate.id: index for index, gate in reversed(list(enumerate(manifest.gates)))}
+        for gate_id in context.loaded.order:
+            gate = manifest.gate(gate_id)
             if gate.checks:
-                yield GateNode.from_parent(self, name=gate.id, gate=gate)
+                yield GateNode.from_parent(
+                    self, name=gate.id, gate=gate, position=position[gate_id]
+                )
 
 
 class GateNode(pytest.Collector):
     """One gate: carries the gate's markers, so its checks inherit them."""
 
-    def __init__(self, *, gate: Gate, **kwargs: Any) -> None:
+    def __init__(self, *, gate: Gate, position: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
+        #: The gate's index in the manifest's ``gates`` (for the line of its checks).
+        self.position = position
         manifest = self.config.stash[CONTEXT_KEY].loaded.manifest
         for marker in gate_markers(manifest, gate):
             self.add_marker(marker)
@@ -66,7 +73,12 @@ class GateNode(pytest.Collector):
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         for index, check in enumerate(self.gate.checks):
             yield CheckItem.from_parent(
-                self, name=check.id, gate=self.gate, check=check, index=index
+                self,
+                name=check.id,
+                gate=self.gate,
+                check=check,
+                index=index,
+                position=self.position,
             )
 
 
@@ -88,11 +100,15 @@ class UnknownCheckKind(Exception):
 class CheckItem(pytest.Item):
     """One declarative check of a gate."""
 
-    def __init__(self, *, gate: Gate, check: CheckSpec, index: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *, gate: Gate, check: CheckSpec, index: int, position: int, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.gate = gate
         self.check = check
         self.index = index
+        #: The gate's index in the manifest's ``gates``.
+        self.position = position
         self.extra_keyword_matches.add(check.kind)
 
     def runtest(self) -> None:
@@ -181,10 +197,8 @@ class CheckItem(pytest.Item):
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        loaded = self.config.stash[CONTEXT_KEY].loaded
-        doc = loaded.document
-        index = loaded.manifest.gates.index(self.gate)
-        line = line_of(doc.root, ["gates", index, "checks", self.index])
+        doc = self.config.stash[CONTEXT_KEY].loaded.document
+        line = line_of(doc.root, ["gates", self.position, "checks", self.index])
         return self.path, (line - 1 if line else None), f"{self.gate.id}::{self.check.id}"
 
 

@@ -10,15 +10,15 @@ import os
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from pytest_gates.checks.api import CheckRegistry, DuplicateCheckKind
+from pytest_gates.checks.manifest_guard import guard_manifest, manifest_guard
 from pytest_gates.distribute.durations import DurationStore
 from pytest_gates.distribute.plan import Planner
 from pytest_gates.distribute.shards import parse_shard, shard_from_env
 from pytest_gates.errors import DurationsError, ManifestError
-from pytest_gates.model.load import LoadedManifest, load_manifest
-from pytest_gates.model.manifest import CheckSpec
+from pytest_gates.model.kinds import kind_problems
+from pytest_gates.model.load import load_manifest
 from pytest_gates.model.names import DEFAULT_DURATIONS, DEFAULT_MANIFEST, DEFAULT_OUT
 from pytest_gates.session.context import GatesContext, display
 
@@ -32,8 +32,13 @@ def build_context(config: pytest.Config) -> GatesContext:
         loaded = load_manifest(manifest_path, manifest_display, rootdir)
     except ManifestError as exc:
         raise pytest.UsageError(f"invalid gate manifest\n{exc}") from None
+    # The runner, not the manifest, guards a generated manifest: re-projected before collecting.
+    guarded = guard_manifest(loaded, manifest_display, rootdir)
     registry = _registry(config)
-    problems = check_params(loaded, registry)
+    if guarded is not None:
+        loaded = guarded
+        registry.register(manifest_guard)
+    problems = kind_problems(loaded.document, registry, unknown=False)
     if problems:
         raise pytest.UsageError("invalid gate manifest\n" + "\n".join(problems))
     durations_path = configured_path(config, "gates_durations", DEFAULT_DURATIONS)
@@ -74,26 +79,6 @@ def _registry(config: pytest.Config) -> CheckRegistry:
     except DuplicateCheckKind as exc:
         raise pytest.UsageError(str(exc)) from None
     return registry
-
-
-def check_params(loaded: LoadedManifest, registry: CheckRegistry) -> list[str]:
-    """Each check's parameters against its kind's model, located in the manifest."""
-    problems: list[str] = []
-    doc = loaded.document
-    for g, gate in enumerate(loaded.manifest.gates):
-        for c, check in enumerate(gate.checks):
-            kind = registry.get(check.kind)
-            if kind is None:
-                continue  # reported as ERROR by the item, so the rest still runs
-            try:
-                kind.parse(check.params)
-            except ValidationError as exc:
-                keys = [
-                    *CheckSpec.model_fields,
-                    *kind.params.model_json_schema(by_alias=True)["properties"],
-                ]
-                problems += doc.validation_problems(exc, ["gates", g, "checks", c], keys)
-    return problems
 
 
 def gate_args(context: GatesContext) -> list[str]:

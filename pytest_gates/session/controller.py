@@ -3,7 +3,12 @@ process, or the xdist controller), as ``_pytest/junitxml.py`` registers its plug
 
 It gathers each phase's payload into an item record, publishes gate progress for xdist workers,
 and at the end completes the records, folds them into verdicts, runs rollbacks, writes the
-outputs and prints the summary. Only this plugin writes files.
+outputs (signed with ``--gates-sign-key``, continuing ``--gates-log-from``) and prints the
+summary. Only this plugin writes files.
+
+A signing key and a log to continue are checked when the plugin is made, before anything runs:
+a key that cannot be read, a run with no git commit to sign for, or a log whose chain is broken
+is a ``pytest.UsageError``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import platform
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +24,19 @@ import pytest
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
-from pytest_gates.errors import DegradedGateWarning, GatesError
+from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError, GatesWarning
 from pytest_gates.model.document import line_of
 from pytest_gates.model.records import ItemRecord, PhasePayload, payload_of
+from pytest_gates.outputs.attest import NO_COMMIT
+from pytest_gates.outputs.layout import LOG_FILE, SIGNED_REPORT_FILE
+from pytest_gates.outputs.translog import TransitionLog
 from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.session.completion import complete_records
 from pytest_gates.session.context import CollectionState, GatesContext
 from pytest_gates.session.strategies import run_rollbacks
-from pytest_gates.support.subject import find_subject, isoformat, now
+from pytest_gates.support.subject import Subject, find_subject, isoformat, now
 from pytest_gates.support.version import __version__
+from pytest_gates.trust import KeyFileError, PrivateKey, signing_key
 
 
 class ControllerPlugin:
@@ -48,6 +58,8 @@ class ControllerPlugin:
         self.output_error: str | None = None
         self.started = now()
         self.subject = find_subject(context.rootdir, context.outdir)
+        self.sign_key = _sign_key(config, self.subject)
+        self.log_from = _log_from(config, context.outdir)
 
     # -- what the workers send back (called by the xdist hooks) --------------------------------
 
@@ -134,6 +146,8 @@ class ControllerPlugin:
                 reason=reason,
                 selection=self._selection(stopped),
                 run=self._run(),
+                sign_key=self.sign_key,
+                log_from=self.log_from,
             )
         except (OSError, GatesError) as exc:
             self.output_error = f"could not write the gate outputs to {self.context.outdir}: {exc}"
@@ -229,6 +243,68 @@ class ControllerPlugin:
         write.write_line("")
         write.write_line(f"decision: {decision}: {body['reason']}", **{colour: True, "bold": True})
         write.write_line(f"report: {self.context.display(self.context.outdir / 'report.md')}")
+        attestation = self.outputs.attestation
+        if attestation is not None and attestation.keyid is not None:
+            signed = self.context.display(self.context.outdir / SIGNED_REPORT_FILE)
+            write.write_line(f"signed: {signed} by key {attestation.keyid}")
+
+
+def _option_path(config: pytest.Config, name: str) -> tuple[Path, str] | None:
+    """A path option (relative to the invocation dir) or its ini twin (relative to the ini
+    file's folder), and how it was written; None when neither is set."""
+    value: str | None = config.getoption(name)
+    if value:
+        return (config.invocation_params.dir / value).resolve(), value
+    ini = str(config.getini(name) or "")
+    if ini:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return (base / ini).resolve(), ini
+    return None
+
+
+def _sign_key(config: pytest.Config, subject: Subject) -> PrivateKey | None:
+    """The key ``--gates-sign-key`` / ``--gates-sign-key-env`` (or their ini twins) name."""
+    located = _option_path(config, "gates_sign_key")
+    variable = config.getoption("gates_sign_key_env") or str(
+        config.getini("gates_sign_key_env") or ""
+    )
+    try:
+        key = signing_key(
+            located[0] if located else None,
+            variable or None,
+            display=located[1] if located else None,
+        )
+    except KeyFileError as exc:
+        raise pytest.UsageError(f"--gates-sign-key: {exc}") from None
+    if key is None:
+        return None
+    if subject.commit is None:
+        raise pytest.UsageError(f"--gates-sign-key: cannot sign: {NO_COMMIT}")
+    if subject.dirty:
+        config.issue_config_time_warning(
+            GatesWarning(
+                f"signing a decision for commit {subject.commit} from a work tree that differs "
+                "from it (the report records dirty: true)"
+            ),
+            stacklevel=2,
+        )
+    return key
+
+
+def _log_from(config: pytest.Config, outdir: Path) -> Path | None:
+    """The log ``--gates-log-from`` (or ``gates_log_from``) names, checked: its chain holds, and
+    the output folder's log (if any) is a start or a continuation of it."""
+    located = _option_path(config, "gates_log_from")
+    if located is None:
+        return None
+    path, shown = located
+    try:
+        problem = TransitionLog(outdir / LOG_FILE).cannot_continue(path, shown)
+    except EvidenceError as exc:
+        raise pytest.UsageError(f"--gates-log-from: cannot continue a broken log: {exc}") from None
+    if problem is not None:
+        raise pytest.UsageError(f"--gates-log-from: {problem}")
+    return path
 
 
 def _stopped(session: pytest.Session, exitstatus: int) -> str | None:

@@ -9,18 +9,19 @@ controller plugin's part (:mod:`pytest_gates.session.controller`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from _pytest.junitxml import _NodeReporter, xml_key
 
 from pytest_gates.distribute.plan import ShardPlan
 from pytest_gates.distribute.shards import shard_of
 from pytest_gates.distribute.xdist.progress import GateProgress, wait_for
 from pytest_gates.errors import WorkersLost
 from pytest_gates.model.manifest import Gate
-from pytest_gates.model.records import PROPERTY, payload_of
+from pytest_gates.model.records import PROPERTY, PhasePayload, payload_of
 from pytest_gates.session.classify import BLOCKED_KEY, classify
 from pytest_gates.session.collect import CheckItem, ManifestFile, gate_markers, timeout_marker
 from pytest_gates.session.context import CollectionState, GatesContext
@@ -30,6 +31,77 @@ from pytest_gates.session.livechain import LiveChain
 GATE_KEY: Final = pytest.StashKey[str]()
 #: The item waited for its gate's needs and xdist gave up on them first.
 WAIT_FAILED_KEY: Final = pytest.StashKey[bool]()
+#: Characters of a failure's or an error's text kept in JUnit XML (a timeout's is pages long).
+JUNIT_TEXT_LIMIT: Final = 4000
+
+
+def bounded(text: str, limit: int = JUNIT_TEXT_LIMIT) -> str:
+    """``text`` when short; else its start and its end (where the error is), saying what was cut."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit // 4, limit - limit // 4
+    cut = len(text) - head - tail
+    return (
+        f"{text[:head]}\n[... {cut} characters cut; the gate's evidence has the item's record ...]"
+        f"\n{text[-tail:]}"
+    )
+
+
+class JunitCases:
+    """What pytest's JUnit XML (``--junitxml``, on the process that writes it) says of a gate item.
+
+    pytest names a testcase from its node id, writes every user property into it (our payload
+    travels as one; the xunit2 schema allows no ``<properties>`` in a ``<testcase>``), and calls a
+    failed call a ``<failure>``. Once pytest has finished an item's testcase (at its teardown
+    report), this sets the classname to ``gates.<gate-id>``, drops the payload property, turns a
+    failure into an ``<error>`` when the item could not run to a verdict (a crash, a timeout), and
+    bounds the text of a failure or an error.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        #: The testcase of each item whose setup was seen, by (node id, xdist node).
+        self.cases: dict[tuple[str, object], _NodeReporter] = {}
+        #: The items whose call was an error.
+        self.errored: set[tuple[str, object]] = set()
+
+    def before(self, report: pytest.TestReport, payload: PhasePayload | None) -> int | None:
+        """Before pytest sees ``report``: the number of testcases it has opened so far."""
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None or payload is None:
+            return None
+        key = (report.nodeid, getattr(report, "node", None))
+        if report.when == "setup" and key not in self.cases:
+            self.cases[key] = xml.node_reporter(report)
+        return len(xml.node_reporters_ordered)
+
+    def after(self, report: pytest.TestReport, payload: PhasePayload, opened: int) -> None:
+        """After pytest saw ``report``: at the teardown, settle the item's testcases."""
+        xml = self.config.stash[xml_key]
+        key = (report.nodeid, getattr(report, "node", None))
+        if payload.outcome == "error" and report.when == "call":
+            self.errored.add(key)  # a call that crashed or timed out: pytest says "failure"
+        if report.when != "teardown":
+            return
+        errored = key in self.errored
+        self.errored.discard(key)
+        case = self.cases.pop(key, None)
+        # A teardown error after a failed call is a testcase of its own, opened just now.
+        cases = [*([case] if case is not None else []), *xml.node_reporters_ordered[opened:]]
+        for testcase in (c.to_xml() for c in cases):  # finished: the element pytest will write
+            testcase.set("classname", f"gates.{payload.gate}")
+            for properties in testcase.findall("properties"):
+                for prop in properties.findall(f"property[@name='{PROPERTY}']"):
+                    properties.remove(prop)
+                if not len(properties):
+                    testcase.remove(properties)
+            for node in testcase:
+                if node.tag == "failure" and errored:
+                    node.tag = "error"
+                    xml.stats["failure"] -= 1
+                    xml.stats["error"] += 1
+                if node.tag in {"failure", "error"} and node.text:
+                    node.text = bounded(node.text)
 
 
 class RuntimePlugin:
@@ -47,6 +119,7 @@ class RuntimePlugin:
         self.progress_file = Path(state_file) if state_file else None
         #: The gates with items in this session (after deselection and shard selection).
         self.gates_here: set[str] = set()
+        self.junit = JunitCases(config)
 
     # -- collection ---------------------------------------------------------------------------
 
@@ -176,10 +249,17 @@ class RuntimePlugin:
         report.user_properties.append((PROPERTY, payload.encode()))
         return report
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> Generator[None, None, None]:
+        """Learn each gate's progress; around pytest's JUnit XML writer, settle its testcase."""
         payload = payload_of(report.user_properties)
         if payload is not None:
             self.live.observe(payload)
+        opened = self.junit.before(report, payload)
+        result = yield
+        if payload is not None and opened is not None:
+            self.junit.after(report, payload, opened)
+        return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """On an xdist worker, send the controller what only collection knows."""

@@ -260,6 +260,26 @@ class _Projection:
         ]
 
 
+def gate_origins(sources: SourceSet) -> dict[str, str]:
+    """Each generated gate's id -> the source it is generated from (as the manifest names it)."""
+    projection = _Projection(sources)
+    config = sources.config.display
+    artifacts = [s.display for s in (sources.corpora, sources.benchmarks) if s is not None]
+    origins = {
+        "manifest.fresh": config,
+        "issues.status": sources.ledger.display,
+        "obligations.evidence": sources.obligations.display,
+        "artifacts.fresh": " and ".join(artifacts) or config,
+        "release.report": config,
+    }
+    for gate in projection.capability_gates():
+        origins[gate["id"]] = sources.capabilities.display
+    if sources.extra_gates is not None:
+        for extra in sources.extra_gates.model.gates:
+            origins.setdefault(extra.id, sources.extra_gates.display)
+    return origins
+
+
 def project(sources: SourceSet) -> dict[str, Any]:
     """The manifest's data: what :func:`render` writes."""
     config = sources.config.model

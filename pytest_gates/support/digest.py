@@ -19,11 +19,12 @@ So a renamed, added, removed or edited file changes the digest, and nothing else
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+import rfc8785
 
 from pytest_gates.support.paths import expand_all, is_glob
 
@@ -54,8 +55,13 @@ def file_digest(path: Path) -> str:
 
 
 def canonical_json(data: Any) -> str:
-    """Sorted keys, no insignificant whitespace: the form digests are taken of."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The JSON Canonicalization Scheme (RFC 8785) of ``data``: the form digests are taken of.
+
+    Keys sorted by UTF-16 code units, no insignificant whitespace, numbers in their ECMAScript
+    shortest form (``1e-06`` and ``0.000001`` are one number), so a verifier in another language
+    reproduces every digest.
+    """
+    return rfc8785.dumps(data).decode("utf-8")
 
 
 def json_digest(data: Any) -> str:

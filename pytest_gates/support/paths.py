@@ -3,7 +3,6 @@ count-and-noun wording of messages about them."""
 
 from __future__ import annotations
 
-import glob
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Final
 
 from pydantic import AfterValidator
+from wcmatch import glob as wcglob
 
 _GLOB_CHARS: Final = frozenset("*?[")
 
@@ -33,44 +33,32 @@ def is_glob(pattern: str) -> bool:
     return any(ch in _GLOB_CHARS for ch in pattern)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A regex for a rootdir-relative posix path: ``**`` spans directories, ``*`` does not."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("**", i):
-            out += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            out += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            out += "[^/]"
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end].replace("\\", "\\\\")
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            out += ("[^" if negate else "[") + ("\\" if body.startswith("^") else "") + body + "]"
-            i = end + 1
-        else:
-            out += re.escape(pattern[i])
-            i += 1
-    return re.compile(out + r"\Z")
+#: One glob rule for every pattern, whether it names files or excludes them: ``**`` as a whole
+#: path part spans directories (elsewhere it is ``*``); ``*``, ``?`` and ``[...]`` stay inside one
+#: part; as in the shell, a hidden file or folder is matched only by a part starting with a dot;
+#: symlinked folders are followed, as :func:`glob.glob` follows them.
+GLOB_FLAGS: Final = wcglob.GLOBSTAR | wcglob.FOLLOW | wcglob.NODIR
+
+
+def _posix(pattern: str) -> str:
+    return pattern.replace("\\", "/")
+
+
+def matches(relative: str, pattern: str) -> bool:
+    """``pattern`` names the rootdir-relative posix path ``relative`` (the rule above)."""
+    return bool(wcglob.globmatch(relative, _posix(pattern), flags=GLOB_FLAGS & ~wcglob.NODIR))
 
 
 def excluder(patterns: Iterable[str]) -> Callable[[str], bool]:
     """A predicate: a glob matches the relative path or one of its parent directories."""
-    regexes = [_glob_regex(p.replace("\\", "/").rstrip("/")) for p in patterns]
+    globs = [_posix(p).rstrip("/") for p in patterns]
+    if not globs:
+        return lambda relative: False
+    matcher = wcglob.compile(globs, flags=GLOB_FLAGS & ~wcglob.NODIR)
 
     def excludes(relative: str) -> bool:
         parts = relative.split("/")
-        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-        return any(rx.match(prefix) for rx in regexes for prefix in prefixes)
+        return any(matcher.match("/".join(parts[: n + 1])) for n in range(len(parts)))
 
     return excludes
 
@@ -98,9 +86,9 @@ def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
     part of the pattern that starts with a dot.
     """
     excludes = excluder(exclude)
-    pattern = pattern.replace("\\", "/")
+    pattern = _posix(pattern)
     if is_glob(pattern):
-        names = glob.glob(pattern, root_dir=rootdir, recursive=True)
+        names = wcglob.glob(pattern, root_dir=rootdir, flags=GLOB_FLAGS)
         candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
     else:
         path = rootdir / pattern

@@ -35,6 +35,7 @@ from pytest_gates.trust.keys import (
     private_key_from_env,
     private_key_from_pem,
     public_key_from_pem,
+    signing_key,
 )
 from pytest_gates.trust.signing import (
     VerifiedDecision,
@@ -85,6 +86,7 @@ __all__ = [
     "sign_decision",
     "sign_envelope",
     "sign_statement",
+    "signing_key",
     "verification_summary",
     "verify_decision",
     "verify_envelope",

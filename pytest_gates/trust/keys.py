@@ -188,6 +188,29 @@ def private_key_from_env(variable: str, environ: Mapping[str, str] | None = None
     return private_key_from_pem(text, f"${variable}")
 
 
+def signing_key(
+    path: Path | None,
+    variable: str | None,
+    *,
+    display: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> PrivateKey | None:
+    """The key to sign with: from the PEM file ``path`` or the environment ``variable``.
+
+    None when neither is given; :class:`KeyFileError` when both are (one decision, one key).
+    """
+    if path is not None and variable:
+        raise KeyFileError(
+            display or str(path),
+            f"a signing key is given twice (a file and ${variable}); give one of them",
+        )
+    if path is not None:
+        return load_private_key(path, display)
+    if variable:
+        return private_key_from_env(variable, environ)
+    return None
+
+
 def _read(path: Path, source: str, half: str) -> bytes:
     try:
         return path.read_bytes()

@@ -241,3 +241,26 @@ def test_the_timeout_ends_the_commands_children_too(check_ctx) -> None:
     with pytest.raises(CheckError, match=r"^command timed out after 0.5 s: sleep 30 & sleep 30$"):
         command.run(params, ctx)
     assert time.monotonic() - start < 10
+
+
+def test_the_output_in_the_evidence_depends_only_on_the_inputs(run_check, check_ctx) -> None:
+    # Durations, the rootdir, the scratch folder, a pid and an address vary from run to run.
+    code = (
+        "import os, sys; "
+        "print('3 passed in 3.46s; 1 failed in 61.20s (0:01:01); took 12ms; 0.5 seconds'); "
+        f"print(os.getcwd() + '/src/a.py:1: pid ' + str(os.getpid()) + ' at 0x7f3a2b1c9d00'); "
+        f"print({str(check_ctx.tmp_path)!r} + '/.coverage', file=sys.stderr); "
+        "sys.exit(1)"
+    )
+    result = run_check(command, {"run": _script(code)})
+    assert result.output == (
+        "3 passed in <duration>; 1 failed in <duration>; took <duration>; <duration>\n"
+        "<rootdir>/src/a.py:1: pid <pid> at 0x<address>\n"
+        "<tmp>/.coverage"
+    )
+
+
+def test_finding_messages_are_normalised_too(run_check) -> None:
+    code = "print('src/a.py:1: error: slow call took 1.25s  [misc]'); raise SystemExit(1)"
+    result = run_check(command, {"run": _script(code), "findings": "mypy"})
+    assert [f.message for f in result.findings] == ["slow call took <duration>"]

@@ -81,6 +81,9 @@ def test_coverage_above_the_minimum_passes(project) -> None:
     }
     assert "2 passed" in result.output
     assert str(project.tmp_path) not in result.model_dump_json(exclude={"output"})
+    # The output enters the evidence body: its wall-clock time is replaced, so two runs agree.
+    assert result.output.splitlines()[-1] == "=== 2 passed in <duration> ==="
+    assert str(project.tmp_path) not in result.output
 
 
 def test_coverage_below_the_minimum_fails(project) -> None:

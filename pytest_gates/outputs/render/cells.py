@@ -1,9 +1,13 @@
-"""Text the human-readable renderings share: the subject line, table cells, finding lines."""
+"""What the human-readable renderings share: the subject line, table cells, the findings and
+checks of a gate as data (each format writes them in its own syntax and escaping)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
+from pytest_gates.model.findings import Finding, Severity
 from pytest_gates.outputs.documents import EvidenceDocument, ReportBody, ReportGate
 
 #: Findings listed per gate in the Markdown and HTML reports; the evidence has all of them.
@@ -34,6 +38,11 @@ def level(gate: ReportGate) -> str:
     return "blocking" if gate.blocking else "advisory"
 
 
+def shown_severity(severity: Severity, blocking: bool) -> Severity:
+    """What a finding is for the release: an advisory gate's error only warns."""
+    return "warning" if severity == "error" and not blocking else severity
+
+
 def items_cell(gate: ReportGate) -> str:
     items = gate.items
     total = sum(items.values())
@@ -45,23 +54,73 @@ def items_cell(gate: ReportGate) -> str:
 
 def findings_cell(gate: ReportGate) -> str:
     counts = gate.findings
-    shown = [("error", counts.error), ("warning", counts.warning), ("note", counts.note)]
+    errors, warnings = counts.error, counts.warning
+    if not gate.blocking:
+        errors, warnings = 0, warnings + errors
+    shown = [("error", errors), ("warning", warnings), ("note", counts.note)]
     return ", ".join(f"{count} {severity}" for severity, count in shown if count) or "0"
 
 
-def finding_lines(document: EvidenceDocument) -> tuple[list[str], int]:
-    """The first :data:`FINDINGS_SHOWN` findings of a gate as lines, and how many more there are."""
-    lines = []
-    for item in document.body.items:
-        for finding in item.findings:
-            loc = finding.location
-            where = loc.path or "(no file)"
-            if loc.line:
-                where += f":{loc.line}"
-                if loc.column:
-                    where += f":{loc.column}"
-            text = f"`{where}` **{finding.rule}** ({finding.severity}) {finding.message}"
-            if finding.fix_hint:
-                text += f" — fix: {finding.fix_hint}"
-            lines.append(text)
-    return lines[:FINDINGS_SHOWN], max(0, len(lines) - FINDINGS_SHOWN)
+@dataclass(frozen=True)
+class FindingEntry:
+    """One finding as the reports show it."""
+
+    #: ``path:line:column``, or ``(no file)``.
+    where: str
+    rule: str
+    #: The severity as shown (:func:`shown_severity`).
+    severity: Severity
+    message: str
+    fix_hint: str | None
+
+
+def _where(finding: Finding) -> str:
+    loc = finding.location
+    where = loc.path or "(no file)"
+    if loc.line:
+        where += f":{loc.line}"
+        if loc.column:
+            where += f":{loc.column}"
+    return where
+
+
+def finding_entries(document: EvidenceDocument) -> tuple[list[FindingEntry], int]:
+    """The first :data:`FINDINGS_SHOWN` findings of a gate, and how many more there are."""
+    blocking = document.body.gate.blocking
+    entries = [
+        FindingEntry(
+            where=_where(finding),
+            rule=finding.rule,
+            severity=shown_severity(finding.severity, blocking),
+            message=finding.message,
+            fix_hint=finding.fix_hint,
+        )
+        for item in document.body.items
+        for finding in item.findings
+    ]
+    return entries[:FINDINGS_SHOWN], max(0, len(entries) - FINDINGS_SHOWN)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """A check that ran: what its last attempt said (coverage total, exit code...)."""
+
+    gate: str
+    check: str
+    outcome: str
+    summary: str
+
+
+def check_rows(body: ReportBody, evidence: Mapping[str, EvidenceDocument]) -> list[CheckRow]:
+    """One row per check that ran, in gate order."""
+    rows = []
+    for gate in body.gates:
+        for item in evidence[gate.id].body.items:
+            if item.check is None or not item.attempts:
+                continue
+            attempts = item.attempts
+            outcome = item.outcome + (
+                f" after {len(attempts)} attempts" if len(attempts) > 1 else ""
+            )
+            rows.append(CheckRow(gate.id, item.check, outcome, attempts[-1].summary))
+    return rows

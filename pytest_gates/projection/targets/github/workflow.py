@@ -1,10 +1,17 @@
 """The GitHub Actions workflow projected from the manifest.
 
 Two jobs: ``gates`` runs ``pytest --gates`` (a matrix of shards when the policy asks for more than
-one) and uploads the outputs; ``result`` always runs, verifies (or merges the shards), publishes
-the report to the job summary and fails unless the decision is ``GO``. That one always-running
-job is what a repository makes required: a required check that a path filter skips would wait
-forever.
+one) and uploads the outputs; ``result`` always runs, checks that the manifest is its sources'
+projection and the CI files the manifest's (fixed steps the manifest cannot drop), verifies (or
+merges the shards), publishes the report to the job summary and fails unless the decision is
+``GO``. That one always-running job is what a repository makes required: a required check that a
+path filter skips would wait forever.
+
+With ``projection.signing`` the decision is signed: with the release key kept as a repository
+secret (the run, or the merge of the shards, signs; the decision job verifies the signature with
+the committed trust file), and/or keyless: the decision job attests the decision's in-toto
+Statement with ``actions/attest`` (Sigstore through GitHub's OIDC token; only that job may ask
+for the token and write attestations).
 """
 
 from __future__ import annotations
@@ -16,19 +23,28 @@ from pytest_gates.model.policy import (
     GATES_JOB,
     RESULT_JOB,
     RESULT_JOB_NAME,
+    STEP_ATTEST,
     STEP_CHECKOUT,
     STEP_DECIDE,
     STEP_DOWNLOAD,
     STEP_GATES,
+    STEP_GENERATE_CHECK,
     STEP_INSTALL,
     STEP_MERGE,
     STEP_PUBLISH,
     STEP_PYTHON,
+    STEP_STATEMENT,
+    STEP_SYNC_CHECK,
     STEP_UPLOAD,
     STEP_VERIFY,
     ProjectionPolicy,
 )
-from pytest_gates.projection.commands import OUTPUT_DIR, merge_command, verify_command
+from pytest_gates.projection.commands import (
+    OUTPUT_DIR,
+    STATEMENT_PATH,
+    merge_command,
+    verify_command,
+)
 from pytest_gates.projection.emit import Emitter, Flow, Manual, Node, Pinned
 from pytest_gates.projection.source import ProjectionSource
 
@@ -43,6 +59,24 @@ UPLOAD_ARTIFACT: Final = Pinned(
 DOWNLOAD_ARTIFACT: Final = Pinned(
     "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"
 )
+ATTEST: Final = Pinned("actions/attest@1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2")
+
+#: The id of the step that splits the decision Statement for ``actions/attest``.
+STATEMENT_STEP_ID: Final = "statement"
+#: Where that step writes the Statement's predicate (outside the outputs, which are verified).
+PREDICATE_PATH: Final = "${{ runner.temp }}/decision.predicate.json"
+#: ``actions/attest`` builds its own Statement from a subject, a predicate type and a predicate:
+#: the subject is the decision Statement file, the predicate and its type are the Statement's.
+STATEMENT_SCRIPT: Final = (
+    "import json, os\n"
+    f'statement = json.load(open("{STATEMENT_PATH}", encoding="utf-8"))\n'
+    'path = os.path.join(os.environ["RUNNER_TEMP"], "decision.predicate.json")\n'
+    'json.dump(statement["predicate"], open(path, "w", encoding="utf-8"), sort_keys=True)\n'
+    'with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:\n'
+    "    out.write(f\"predicate-type={statement['predicateType']}\\n\")\n"
+)
+#: Pull requests from forks get no OIDC token: keyless attestation runs on pushes and the queue.
+KEYLESS_IF: Final = "github.event_name != 'pull_request'"
 
 #: Where the result job downloads the shards' outputs to merge them.
 SHARDS_DIR: Final = "shards"
@@ -58,9 +92,24 @@ DECIDE_SCRIPT: Final = (
 
 
 def gate_command(source: ProjectionSource) -> str:
-    """What the gates job runs: the whole manifest, or shard ``${{ matrix.shard }}`` of N."""
+    """What the gates job runs: the whole manifest, or shard ``${{ matrix.shard }}`` of N; one
+    job signs its decision with the key in the policy's secret (shards are merged, then signed)."""
     shard = f" --gates-shard ${{{{ matrix.shard }}}}/{source.shards}" if source.shards > 1 else ""
-    return f"pytest --gates{source.manifest_option}{shard} --gates-out {OUTPUT_DIR}"
+    secret = _secret(source)
+    sign = f" --gates-sign-key-env {secret}" if secret and source.shards == 1 else ""
+    return f"pytest --gates{source.manifest_option}{shard} --gates-out {OUTPUT_DIR}{sign}"
+
+
+def _secret(source: ProjectionSource) -> str | None:
+    signing = source.policy.signing
+    return signing.secret if signing is not None else None
+
+
+def _with_secret(step: dict[str | Manual, Node], secret: str | None) -> Node:
+    """``step`` with the signing key in its environment (and in no other step's)."""
+    if secret:
+        step["env"] = {secret: f"${{{{ secrets.{secret} }}}}"}
+    return step
 
 
 def _setup(policy: ProjectionPolicy) -> list[Node]:
@@ -89,7 +138,10 @@ def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
     job["steps"] = [
         *_setup(policy),
         *_manual(policy, "gates.steps"),
-        {"name": STEP_GATES, "run": gate_command(source)},
+        _with_secret(
+            {"name": STEP_GATES, "run": gate_command(source)},
+            _secret(source) if source.shards == 1 else None,
+        ),
         {
             "name": STEP_UPLOAD,
             "if": "always()",
@@ -105,44 +157,89 @@ def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
     return job
 
 
+def _fixed_checks(source: ProjectionSource) -> list[Node]:
+    """The checks no manifest can drop: it is its sources' projection, the CI files are its."""
+    steps: list[Node] = []
+    if source.generate is not None:
+        steps.append({"name": STEP_GENERATE_CHECK, "run": f"{source.generate} --check"})
+    steps.append({"name": STEP_SYNC_CHECK, "run": f"{source.command} --check"})
+    return steps
+
+
+def _gather(source: ProjectionSource) -> list[Node]:
+    """Download the outputs; verify them, or merge the shards (signing the merge) and verify."""
+    signing = source.policy.signing
+    trust = signing.trust if signing is not None and signing.secret else None
+    verify: Node = {"name": STEP_VERIFY, "run": verify_command(trust)}
+    if source.shards == 1:
+        download: Node = {"name": "gates", "path": OUTPUT_DIR}
+        return [{"name": STEP_DOWNLOAD, "uses": DOWNLOAD_ARTIFACT, "with": download}, verify]
+    secret = _secret(source)
+    merge = _with_secret(
+        {"name": STEP_MERGE, "run": merge_command(f"{SHARDS_DIR}/*", secret)}, secret
+    )
+    shards: Node = {"pattern": "gates-shard-*", "path": SHARDS_DIR}
+    return [
+        {"name": STEP_DOWNLOAD, "uses": DOWNLOAD_ARTIFACT, "with": shards},
+        merge,
+        *([verify] if trust else []),
+    ]
+
+
+def _keyless(source: ProjectionSource) -> list[Node]:
+    signing = source.policy.signing
+    if signing is None or not signing.keyless:
+        return []
+    return [
+        {
+            "name": STEP_STATEMENT,
+            "id": STATEMENT_STEP_ID,
+            "if": KEYLESS_IF,
+            "shell": "python",
+            "run": STATEMENT_SCRIPT,
+        },
+        {
+            "name": STEP_ATTEST,
+            "if": KEYLESS_IF,
+            "uses": ATTEST,
+            "with": {
+                "subject-path": STATEMENT_PATH,
+                "predicate-type": f"${{{{ steps.{STATEMENT_STEP_ID}.outputs.predicate-type }}}}",
+                "predicate-path": PREDICATE_PATH,
+            },
+        },
+    ]
+
+
 def _result_job(source: ProjectionSource) -> dict[str | Manual, Node]:
     policy = source.policy
-    gather: list[Node]
-    if source.shards > 1:
-        gather = [
-            {
-                "name": STEP_DOWNLOAD,
-                "uses": DOWNLOAD_ARTIFACT,
-                "with": {"pattern": "gates-shard-*", "path": SHARDS_DIR},
-            },
-            {"name": STEP_MERGE, "run": merge_command(f"{SHARDS_DIR}/*")},
-        ]
-    else:
-        gather = [
-            {
-                "name": STEP_DOWNLOAD,
-                "uses": DOWNLOAD_ARTIFACT,
-                "with": {"name": "gates", "path": OUTPUT_DIR},
-            },
-            {"name": STEP_VERIFY, "run": verify_command()},
-        ]
-    return {
+    job: dict[str | Manual, Node] = {
         "name": RESULT_JOB_NAME,
         "needs": Flow((GATES_JOB,)),
         "if": "always()",
         "runs-on": policy.runs_on,
-        "steps": [
-            *_setup(policy),
-            *_manual(policy, "result.steps"),
-            *gather,
-            {
-                "name": STEP_PUBLISH,
-                "if": "always()",
-                "run": f'cat {OUTPUT_DIR}/report.md >> "$GITHUB_STEP_SUMMARY"',
-            },
-            {"name": STEP_DECIDE, "shell": "python", "run": DECIDE_SCRIPT},
-        ],
     }
+    if policy.signing is not None and policy.signing.keyless:
+        # Only the job that attests may ask for an OIDC token and write attestations.
+        job["permissions"] = {
+            "contents": "read",
+            "id-token": "write",
+            "attestations": "write",
+        }
+    job["steps"] = [
+        *_setup(policy),
+        *_manual(policy, "result.steps"),
+        *_fixed_checks(source),
+        *_gather(source),
+        *_keyless(source),
+        {
+            "name": STEP_PUBLISH,
+            "if": "always()",
+            "run": f'cat {OUTPUT_DIR}/report.md >> "$GITHUB_STEP_SUMMARY"',
+        },
+        {"name": STEP_DECIDE, "shell": "python", "run": DECIDE_SCRIPT},
+    ]
+    return job
 
 
 def workflow_tree(source: ProjectionSource) -> dict[str | Manual, Node]:
