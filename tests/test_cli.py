@@ -128,3 +128,15 @@ def test_the_console_script_and_module_entry_work() -> None:
     )
     assert done.returncode == 1
     assert "/nonexistent/report.json: missing" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["merge", "verify", "plan", "keygen", "generate", "schema"])
+def test_every_command_help_says_what_it_does(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    usage, _, rest = capsys.readouterr().out.partition("\n\n")
+    assert usage.startswith(f"usage: pytest-gates {command}")
+    description = rest.split("\n\n")[0]
+    assert not description.startswith(("positional arguments", "options")), description

@@ -194,3 +194,22 @@ def test_the_entry_point_imports_nothing_heavy_without_gates() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_degraded_gate_is_a_warning_even_where_warnings_are_errors(project: GatesProject) -> None:
+    project.manifest(
+        """
+        version: 1
+        project: strict
+        gates:
+          - id: advisory
+            class: structural
+            blocking: false
+            checks: [{id: bad, kind: scripted, outcome: fail}]
+        """
+    )
+    (project.root / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n")
+    result = project.run("--gates")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*DegradedGateWarning: gate advisory is DEGRADED*"])
+    assert project.verdicts() == {"advisory": "DEGRADED"}

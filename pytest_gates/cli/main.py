@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.register(sub)
     generate.register(sub)
     keys.register(sub)
+    # `pytest-gates CMD --help` opens with what the command does, as the command list says it.
+    for choice in sub._choices_actions:
+        command = sub.choices[choice.dest]
+        if command.description is None:
+            command.description = choice.help
     return parser
 
 

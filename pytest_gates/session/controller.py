@@ -24,7 +24,7 @@ import pytest
 from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
-from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError, GatesWarning
+from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError
 from pytest_gates.model.document import line_of
 from pytest_gates.model.records import ItemRecord, PhasePayload, payload_of
 from pytest_gates.outputs.attest import NO_COMMIT
@@ -131,7 +131,6 @@ class ControllerPlugin:
         verdicts = fold(loaded.manifest, loaded.order, records)
         rollbacks = run_rollbacks(loaded, verdicts, self.context.rootdir)
         decision, reason = decide(verdicts)
-        self._warn_degraded(verdicts)
         try:
             self.outputs = write_outputs(
                 outdir=self.context.outdir,
@@ -159,6 +158,7 @@ class ControllerPlugin:
             pytest.ExitCode.NO_TESTS_COLLECTED,
         ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self._warn_degraded(verdicts)
 
     def _selection(self, stopped: str | None) -> dict[str, Any]:
         option = self.config.option
@@ -198,11 +198,18 @@ class ControllerPlugin:
             self.output_error = f"could not write {self.context.durations_path}: {exc}"
 
     def _warn_degraded(self, verdicts: Mapping[str, GateVerdict]) -> None:
-        """A warning per DEGRADED gate, located at the gate in the manifest."""
+        """A warning per DEGRADED gate, located at the gate in the manifest.
+
+        Shown, never raised: a project's ``filterwarnings = ["error"]`` is about its code, and a
+        degraded gate is a verdict already written to the report, not an error of the run.
+        """
         loaded = self.context.loaded
         for index, gate in enumerate(loaded.manifest.gates):
             verdict = verdicts[gate.id]
-            if verdict.verdict == "DEGRADED":
+            if verdict.verdict != "DEGRADED":
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", DegradedGateWarning)
                 warnings.warn_explicit(
                     DegradedGateWarning(f"gate {gate.id} is DEGRADED: {verdict.reason}"),
                     DegradedGateWarning,
@@ -216,11 +223,18 @@ class ControllerPlugin:
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         context = self.context
         manifest = context.loaded.manifest
-        return [
+        lines = [
             f"gates: {context.manifest_display} ({context.loaded.digest[:19]}), project "
             f"{manifest.project}, {len(manifest.gates)} gates, {len(context.registry)} check "
             f"kinds, output {context.display(context.outdir)}"
         ]
+        if self.sign_key is not None and self.subject.dirty:
+            # A note, not a warning: a project's filterwarnings = error must not stop the run.
+            lines.append(
+                f"gates: signing a decision for commit {self.subject.commit} from a work tree "
+                "that differs from it (the report records dirty: true)"
+            )
+        return lines
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_gates.outputs.render.terminal import terminal_table
@@ -280,14 +294,6 @@ def _sign_key(config: pytest.Config, subject: Subject) -> PrivateKey | None:
         return None
     if subject.commit is None:
         raise pytest.UsageError(f"--gates-sign-key: cannot sign: {NO_COMMIT}")
-    if subject.dirty:
-        config.issue_config_time_warning(
-            GatesWarning(
-                f"signing a decision for commit {subject.commit} from a work tree that differs "
-                "from it (the report records dirty: true)"
-            ),
-            stacklevel=2,
-        )
     return key
 
 
