@@ -14,7 +14,6 @@ import math
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,10 @@ from pytest_gates.errors import ManifestError
 from pytest_gates.model.graph import find_cycle, topological_order
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.parse import MAX_ALIAS_NODES, MAX_BYTES, MAX_DEPTH
+
+#: A hang guard, not a measurement: how fast hostile input is refused is measured in
+#: benchmarks/bench_overhead.py; here a test that does not end is a failure, not a wait.
+pytestmark = pytest.mark.timeout(60)
 
 HEAD = "version: 1\nproject: demo\n"
 GOOD = (
@@ -59,20 +62,18 @@ def kinds() -> CheckRegistry:
 
 
 def load(tmp_path: Path, text: str | bytes) -> list[str]:
-    """The problems of ``text`` as a manifest ([] when valid), timed: well under a second."""
+    """The problems of ``text`` as a manifest ([] when valid)."""
     path = tmp_path / "gates.yaml"
     if isinstance(text, bytes):
         path.write_bytes(text)
     else:
         path.write_text(text, encoding="utf-8")
-    start = time.perf_counter()
     try:
         load_manifest(path, "gates.yaml", tmp_path, kinds(), unknown_kinds=True)
     except ManifestError as exc:
         problems = exc.problems
     else:
         problems = []
-    assert time.perf_counter() - start < 1.0
     return problems
 
 
@@ -193,9 +194,7 @@ def test_a_long_chain_of_needs_loads_in_linear_time(tmp_path: Path) -> None:
         lines.append(f"  - {{id: g{g}, class: structural{needs}, checks: [{{id: c, kind: k}}]}}")
     path = tmp_path / "gates.yaml"
     path.write_text("\n".join(lines) + "\n")
-    start = time.perf_counter()
     loaded = load_manifest(path, "gates.yaml", tmp_path)
-    assert time.perf_counter() - start < 5.0
     assert loaded.order[:2] == ("g0", "g1")
     assert len(loaded.order) == gates
     needs = loaded.manifest.needs()
@@ -299,7 +298,6 @@ def test_collection_and_validate_refuse_without_a_traceback(tmp_path: Path, text
         ),
         ([sys.executable, "-m", "pytest_gates", "validate", "manifests/gates.yaml"], 1),
     ]:
-        start = time.perf_counter()
         done = subprocess.run(
             argv, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
         )
@@ -308,7 +306,6 @@ def test_collection_and_validate_refuse_without_a_traceback(tmp_path: Path, text
         assert "Traceback" not in output, output
         assert "INTERNALERROR" not in output, output
         assert "manifests/gates.yaml:" in output, output
-        assert time.perf_counter() - start < 30
 
 
 def test_without_libyaml_deep_nesting_is_still_a_located_yaml_error(

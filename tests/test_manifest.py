@@ -238,7 +238,7 @@ def test_the_did_you_mean_keys_are_the_models_own_at_every_depth() -> None:
     table = key_table(Manifest)
     assert sorted(table[("gates", "*", "retry")]) == ["attempts", "backoff"]
     assert "class" in table[("gates", "*")]  # the alias, as it is written
-    assert sorted(table[("projection", "allow")]) == ["jobs", "steps"]
+    assert sorted(table[("projection", "allow")]) == ["jobs", "keys", "steps"]
     assert sorted(key_table(Retry, ["gates", 3, "retry"])) == [("gates", "*", "retry")]
 
 

@@ -12,9 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pytest_gates.model.guard import GUARD_GATE
 from pytest_gates.outputs.merge import merge
 from pytest_gates.support.digest import file_digest
 from tests.helpers import GatesProject
+from tests.test_generate_sample_project import copy_fixture
+from tests.test_manifest_guard import HOLLOWED, hollow_out
 
 SCHEMAS = Path(__file__).parent.parent / "manifests" / "schema"
 MANIFEST = """\
@@ -206,3 +209,34 @@ def test_each_refusal_writes_a_valid_no_go_report_naming_exactly_why(
             "",
         ]
     )
+
+
+def test_the_runners_guard_of_a_hand_edited_manifest_survives_the_merge(
+    project: GatesProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_fixture(project.root)
+    (project.root / "conftest.py").unlink()  # the scripted kinds are not needed here
+    hollow_out(project.root, *HOLLOWED)
+    for index in (1, 2):
+        project.run(
+            "--gates",
+            "-m",
+            "not differential",
+            f"--gates-shard={index}/2",
+            "--gates-out",
+            f"shard{index}",
+        )
+    monkeypatch.chdir(project.root)
+    code, returned = merge([Path("shard1"), Path("shard2")], Path("merged"))
+    assert code == 1
+    body = returned["body"]
+    assert body["decision"] == "NO_GO"
+    assert GUARD_GATE in body["reason"]
+    verdicts = {gate["id"]: gate["verdict"] for gate in body["gates"]}
+    assert verdicts[GUARD_GATE] == "FAIL"
+    items = project.evidence(GUARD_GATE, "merged")["body"]["items"]
+    assert (
+        "manifest: gate 'issues.status' removed by hand: it is generated from gates/ledger.yaml"
+        in [finding["message"] for finding in items[0]["findings"]]
+    )
+    assert schema_errors(returned) == []

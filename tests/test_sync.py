@@ -307,7 +307,8 @@ POLICY_ERRORS = [
     (
         "shard: 2\n",
         "gates.yaml:4: projection: unexpected key 'shard'; expected one of: allow, branch, "
-        "install, manual_regions, python, runs_on, shards, signing, tox, workflow (did you mean 'shards'?)",
+        "concurrency, install, manual_regions, pip_cache, python, restore_log, runs_on, shards, "
+        "signing, tox, workflow (did you mean 'shards'?)",
     ),
     (
         "shards: 0\n",
@@ -354,7 +355,7 @@ POLICY_ERRORS = [
     ),
     (
         "allow: {job: [docs]}\n",
-        "gates.yaml:4: projection.allow: unexpected key 'job'; expected one of: jobs, steps "
+        "gates.yaml:4: projection.allow: unexpected key 'job'; expected one of: jobs, keys, steps "
         "(did you mean 'jobs'?)",
     ),
 ]

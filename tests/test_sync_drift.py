@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main
+from pytest_gates.errors import ManifestError
 from pytest_gates.model.load import load_manifest
 from tests.sync_data import WORKFLOW, SyncProject
 
@@ -99,7 +100,7 @@ def test_adding_an_unexplained_job_and_step(project: SyncProject) -> None:
     assert project.messages() == [
         f"{W}:27: job 'gates': step 'run: git checkout HEAD~1 -- manifests' added by hand: no "
         f"gate explains it {HINT.format(what='steps')}",
-        f"{W}:39: job 'deploy' added by hand: no gate explains it {HINT.format(what='jobs')}",
+        f"{W}:40: job 'deploy' added by hand: no gate explains it {HINT.format(what='jobs')}",
     ]
 
 
@@ -125,7 +126,7 @@ def test_editing_a_gate_command(project: SyncProject) -> None:
         f"{W}:28: job 'gates': the gate command of step 'run the gates' was edited: expected "
         f"`pytest --gates --gates-out .gates`, found `pytest --gates -m structural --gates-out "
         f".gates`",
-        f"{W}:67: job 'result': the gate command of step 'require GO' was edited: expected "
+        f"{W}:68: job 'result': the gate command of step 'require GO' was edited: expected "
         f'`import json, sys; report = json.load(open(".gates/report.json", '
         f'encoding="utf-8")); decision = report["body"]["decision"]; '
         f'print(f"release decision: {{decision}}"); sys.exit(0 if decision == "GO" else 1)`, '
@@ -139,9 +140,9 @@ def test_removing_a_gate_step_and_the_always_condition(project: SyncProject) -> 
     project.edit("      - name: verify the outputs\n        run: pytest-gates verify .gates\n", "")
     project.edit("    needs: [gates]\n    if: always()\n", "    needs: [gates]\n")
     assert project.messages() == [
-        f"{W}:38: job 'result': 'if: always()' removed: the decision would be skipped when a "
+        f"{W}:39: job 'result': 'if: always()' removed: the decision would be skipped when a "
         f"gate fails, and a required check that is skipped never reports",
-        f"{W}:42: job 'result': step 'verify the outputs' removed: the outputs are no longer "
+        f"{W}:43: job 'result': step 'verify the outputs' removed: the outputs are no longer "
         f"verified",
     ]
 
@@ -173,7 +174,7 @@ def test_loosening_permissions_and_unpinning_an_action(project: SyncProject) -> 
         f"{{contents: read}}, found {{contents: write}}",
         f"{W}:18: job 'gates': step 'check out' uses `actions/checkout@v7` instead of the pinned "
         f"`actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1`",
-        f"{W}:44: job 'result': step 'check out' uses `actions/checkout@v7` instead of the "
+        f"{W}:45: job 'result': step 'check out' uses `actions/checkout@v7` instead of the "
         f"pinned `actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1`",
     ]
 
@@ -238,7 +239,7 @@ def test_a_missing_header_missing_file_and_broken_yaml(project: SyncProject) -> 
         f"written by `pytest-gates sync` from manifests/gates.yaml"
     ]
     (project.root / W).write_text(text + "  - broken: [\n")
-    assert project.messages() == [f"{W}:73: not valid YAML: expected <block end>, but found '-'"]
+    assert project.messages() == [f"{W}:74: not valid YAML: expected <block end>, but found '-'"]
     (project.root / W).unlink()
     assert project.messages() == [
         f"{W}: the workflow does not exist, so CI does not run the gates; run `pytest-gates sync`"
@@ -247,7 +248,7 @@ def test_a_missing_header_missing_file_and_broken_yaml(project: SyncProject) -> 
 
 def test_tox_environment_removed_edited_and_added(project: SyncProject) -> None:
     semantic = (
-        "[testenv:gates-semantic]\ndescription = the semantic gates: qa.tests\nlabels = gates\n"
+        "[testenv:gates-semantic]\ndescription = the semantic gates: qa.tests\nlabels = gates-class\n"
         "extras = dev\ncommands = pytest --gates -m semantic --gates-out {env_tmp_dir}{/}.gates "
         "{posargs}\n"
     )
@@ -270,10 +271,10 @@ def test_tox_environment_removed_edited_and_added(project: SyncProject) -> None:
 
 def test_tox_layout_and_comments_inside_the_region_are_not_drift(project: SyncProject) -> None:
     project.edit(
-        "labels = gates\nextras = dev\n",
-        "extras = dev\n# why\nlabels   =   gates\n",
+        "labels = gates-class\nextras = dev\n",
+        "extras = dev\n# why\nlabels   =   gates-class\n",
         name="tox.ini",
-        count=3,
+        count=2,
     )
     assert project.messages() == []
 
@@ -337,3 +338,70 @@ def test_sync_refuses_what_it_cannot_write_whole(
         "tox.ini:15: the generated region of gate environments (gates, gates-structural, "
         "gates-semantic) has no end marker; run `pytest-gates sync`",
     ]
+
+
+CONCURRENCY = (
+    "concurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n"
+    "  cancel-in-progress: ${{ github.event_name == 'pull_request' }}\n"
+)
+
+
+def test_the_workflow_has_a_concurrency_group_a_pip_cache_and_rerunnable_uploads(
+    tmp_path: Path,
+) -> None:
+    project = SyncProject(tmp_path, core=False)
+    project.sync()
+    assert CONCURRENCY + "jobs:\n" in project.read()
+    workflow = project.workflow()
+    for job in ("gates", "result"):
+        python = next(s for s in workflow["jobs"][job]["steps"] if s["name"] == "set up python")
+        assert python["with"] == {"python-version": "3.11", "cache": "pip"}
+    upload = next(
+        s for s in workflow["jobs"]["gates"]["steps"] if s["name"] == "upload the gate outputs"
+    )
+    assert upload["with"]["overwrite"] is True
+    assert project.messages() == []
+
+
+def test_a_concurrency_group_or_pip_cache_of_ones_own_is_allowed_by_the_policy(
+    tmp_path: Path,
+) -> None:
+    project = SyncProject(tmp_path, "concurrency: false\npip_cache: false\n")
+    project.sync()
+    assert "concurrency" not in project.read()
+    project.edit("jobs:\n", "concurrency: {group: mine}\njobs:\n")
+    project.edit(
+        "python-version: '3.11'\n", "python-version: '3.11'\n          cache: pip\n", count=2
+    )
+    assert project.messages() == [
+        f"{W}:12: 'concurrency' added by hand: {{group: mine}}",
+        f"{W}:25: job 'gates': step 'set up python': 'with' changed: expected "
+        "{python-version: '3.11'}, found {python-version: '3.11', cache: pip}",
+        f"{W}:53: job 'result': step 'set up python': 'with' changed: expected "
+        "{python-version: '3.11'}, found {python-version: '3.11', cache: pip}",
+    ]
+    # The group is allowed by key, a hand step by its name; sync keeps both as written.
+    project.manifest(
+        "concurrency: false\npip_cache: true\nallow: {keys: [concurrency], steps: [cache tox]}\n"
+    )
+    project.edit(
+        "      - name: install\n",
+        "      - {name: cache tox, run: 'true'}\n      - name: install\n",
+        count=2,
+    )
+    project.sync()
+    text = project.read()
+    assert "concurrency: {group: mine}\njobs:\n" in text
+    assert text.count("cache tox") == 2
+    assert text.count("cache: pip") == 2
+    assert project.messages() == []
+
+
+def test_a_generated_concurrency_group_cannot_also_be_kept_by_hand(tmp_path: Path) -> None:
+    project = SyncProject(tmp_path, "allow: {keys: [concurrency]}\n", core=False)
+    with pytest.raises(ManifestError) as info:
+        project.plan()
+    assert (
+        "allow.keys lists 'concurrency', which sync generates while concurrency is true; "
+        "set concurrency: false to keep a group of your own"
+    ) in str(info.value)

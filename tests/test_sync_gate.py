@@ -97,13 +97,25 @@ def test_drift_makes_the_in_sync_gate_fail_and_the_release_no_go(project: GatesP
     item = project.evidence("workflows.in-sync")["body"]["items"][0]
     (finding,) = item["findings"]
     assert finding["rule"] == "sync.job-removed"
-    assert finding["location"] == {"path": WORKFLOW, "line": 13, "column": None, "pointer": None}
+    assert finding["location"] == {"path": WORKFLOW, "line": 16, "column": None, "pointer": None}
     assert finding["message"].startswith("required job 'result' removed")
     assert item["output"].startswith(
         f"--- {WORKFLOW} (on disk)\n+++ {WORKFLOW} (pytest-gates sync)"
     )
     assert "+  result:\n" in item["output"]
     result.stdout.fnmatch_lines(["*1 drift in .github/workflows/gates.yml*"])
+
+
+def _synced_for_schema(root: Path, policy: str, core: bool, files: list[str]) -> None:
+    project = SyncProject(root, policy, core=core)
+    project.sync()
+    if "manual_regions" in policy:
+        project.edit(
+            "  # <<< manual jobs\n",
+            "  docs:\n    runs-on: ubuntu-latest\n    steps: [{run: make docs}]\n"
+            "  # <<< manual jobs\n",
+        )
+    files.append(str(project.root / WORKFLOW))
 
 
 def test_the_generated_workflows_validate_against_githubs_schema(tmp_path: Path) -> None:
@@ -114,17 +126,10 @@ def test_the_generated_workflows_validate_against_githubs_schema(tmp_path: Path)
             "manual_regions: [jobs, gates.steps, result.steps]\n"
         ),
     }
-    files = []
-    for name, policy in policies.items():
-        project = SyncProject(tmp_path / name, policy)
-        project.sync()
-        if name == "many":
-            project.edit(
-                "  # <<< manual jobs\n",
-                "  docs:\n    runs-on: ubuntu-latest\n    steps: [{run: make docs}]\n"
-                "  # <<< manual jobs\n",
-            )
-        files.append(str(project.root / WORKFLOW))
+    files: list[str] = []
+    for core in (True, False):  # without and with the log, concurrency and cache of the defaults
+        for name, policy in policies.items():
+            _synced_for_schema(tmp_path / f"{name}-{core}", policy, core, files)
     run = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files],
         capture_output=True,
@@ -141,18 +146,26 @@ def test_the_generated_tox_ini_loads_with_tox(tmp_path: Path) -> None:
         [BIN / "tox", "-l"], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert listed.stdout.split() == ["py", "lint"]
-    config = subprocess.run(
-        [BIN / "tox", "config", "-m", "gates", "-k", "labels", "commands"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    sections = [line for line in config.stdout.splitlines() if line.startswith("[")]
-    assert sections == ["[testenv:gates]", "[testenv:gates-structural]", "[testenv:gates-semantic]"]
-    assert config.stdout.count("labels = gates") == 3
+
+    def config(label: str) -> str:
+        return subprocess.run(
+            [BIN / "tox", "config", "-m", label, "-k", "labels", "commands"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def sections(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("[")]
+
+    # `tox -m gates` runs every gate once: the full run, not the class runs beside it.
+    assert sections(config("gates")) == ["[testenv:gates]"]
+    classes = config("gates-class")
+    assert sections(classes) == ["[testenv:gates-structural]", "[testenv:gates-semantic]"]
+    assert classes.count("labels = gates-class") == 2
     structural = tmp_path / ".tox" / "gates-structural" / "tmp" / ".gates"
-    assert f"pytest --gates -m structural --gates-out {structural}" in config.stdout
+    assert f"pytest --gates -m structural --gates-out {structural}" in classes
 
 
 def test_the_repository_runs_sync_on_itself() -> None:

@@ -264,3 +264,131 @@ def test_the_signing_policy_is_validated_with_located_errors(
     with pytest.raises(ManifestError) as info:
         load_manifest(path, "gates.yaml")
     assert info.value.problems == [problem]
+
+
+LOG_FROM = "${{ steps.last-decision.outputs.log-from }}"
+
+
+def test_each_run_continues_the_log_of_the_last_decision_on_the_main_branch(
+    tmp_path: Path,
+) -> None:
+    project = SyncProject(tmp_path, "branch: trunk\n", core=False)
+    project.sync()
+    workflow = project.workflow()
+    job = workflow["jobs"]["gates"]
+    # gh lists the runs and downloads the artifacts of this workflow.
+    assert job["permissions"] == {"contents": "read", "actions": "read"}
+    names = [step["name"] for step in job["steps"]]
+    assert names.index("restore the last decision's log") + 1 == names.index("run the gates")
+    restore = steps(workflow, "gates")["restore the last decision's log"]
+    assert restore["id"] == "last-decision"
+    assert restore["env"] == {
+        "GH_TOKEN": "${{ github.token }}",
+        "GH_REPO": "${{ github.repository }}",
+        "WORKFLOW": "gates.yml",
+        "BRANCH": "trunk",
+        "ARTIFACT": "gates",
+        "LAST_DECISION": "${{ runner.temp }}/last-decision",
+    }
+    assert "--status success --limit 1 --json databaseId" in restore["run"]
+    assert steps(workflow, "gates")["run the gates"]["run"] == (
+        f"pytest --gates --gates-out .gates {LOG_FROM}"
+    )
+    # The permission is the gates job's own: the decision job keeps the workflow's read-only one.
+    assert "permissions" not in workflow["jobs"]["result"]
+
+
+FAKE_GH = """\
+#!/bin/sh
+echo "$*" >> "$GH_CALLS"
+if [ "$1 $2" = "run list" ]; then printf '%s' "$GH_RUN_ID"; exit 0; fi
+if [ "$1 $2" = "run download" ]; then
+  [ "$GH_DOWNLOAD" = ok ] || exit 1
+  mkdir -p "$7" && echo "{}" > "$7/transitions.jsonl"
+fi
+"""
+
+
+@pytest.mark.parametrize(
+    ("run_id", "download", "log_from"),
+    [
+        ("", "ok", False),  # the first run: no earlier decision
+        ("42", "expired", False),  # the artifact of the last decision has expired
+        ("42", "ok", True),
+    ],
+)
+def test_the_restore_step_tolerates_a_first_run_and_passes_the_log_it_found(
+    tmp_path: Path, run_id: str, download: str, log_from: bool
+) -> None:
+    project = SyncProject(tmp_path / "p", core=False)
+    project.sync()
+    restore = steps(project.workflow(), "gates")["restore the last decision's log"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH)
+    (bin_dir / "gh").chmod(0o755)
+    output = tmp_path / "github_output"
+    output.write_text("")
+    last = tmp_path / "last-decision"
+    env = {
+        **os.environ,
+        **{key: value for key, value in restore["env"].items() if "${{" not in value},
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "LAST_DECISION": str(last),
+        "GITHUB_OUTPUT": str(output),
+        "GH_CALLS": str(tmp_path / "calls"),
+        "GH_RUN_ID": run_id,
+        "GH_DOWNLOAD": download,
+    }
+    run = subprocess.run(
+        ["bash", "-e", "-c", restore["run"]], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0] == (
+        "run list --workflow gates.yml --branch main --status success --limit 1 "
+        "--json databaseId --jq .[0].databaseId // empty"
+    )
+    if run_id:
+        assert calls[1] == f"run download 42 -n gates -D {last}"
+    expected = f"log-from=--gates-log-from {last}/transitions.jsonl\n" if log_from else ""
+    assert output.read_text() == expected
+    assert ("the log starts here" in run.stdout) is not log_from
+
+
+def test_shards_continue_the_log_and_the_merged_decision_is_uploaded_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    project = SyncProject(tmp_path, "shards: 2\n" + KEY, core=False)
+    project.sync()
+    workflow = project.workflow()
+    assert steps(workflow, "gates")["run the gates"]["run"].endswith(LOG_FROM)
+    result = steps(workflow, "result")
+    names = list(result)
+    assert names.index("upload the decision") == names.index("verify the outputs") + 1
+    upload = result["upload the decision"]["with"]
+    assert (upload["name"], upload["path"], upload["overwrite"]) == ("gates", ".gates/", True)
+
+
+def test_the_policy_can_start_every_log_afresh(tmp_path: Path) -> None:
+    project = SyncProject(tmp_path, "restore_log: false\nshards: 2\n", core=False)
+    project.sync()
+    workflow = project.workflow()
+    assert "permissions" not in workflow["jobs"]["gates"]
+    assert "restore the last decision's log" not in steps(workflow, "gates")
+    assert "upload the decision" not in steps(workflow, "result")
+    assert LOG_FROM not in project.read()
+
+
+def test_dropping_the_restore_step_is_drift_that_says_what_is_lost(tmp_path: Path) -> None:
+    project = SyncProject(tmp_path, core=False)
+    project.sync()
+    text = project.read()
+    start = text.index("      - name: restore the last decision's log\n")
+    end = text.index("      - name: run the gates\n")
+    (tmp_path / WORKFLOW).write_text(text[:start] + text[end:])
+    assert project.messages() == [
+        f"{WORKFLOW}:23: job 'gates': step 'restore the last decision's log' removed: the "
+        "transition log restarts on every run instead of continuing from the last decision on "
+        "the main branch (projection.restore_log: false turns this off)"
+    ]

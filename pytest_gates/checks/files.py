@@ -12,11 +12,13 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
 import yaml
+from markdown_it import MarkdownIt
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
@@ -212,14 +214,29 @@ def _html_problems(text: str) -> list[ParseProblem]:
     return parser.finish()
 
 
-_FENCE: Final = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+@cache
+def _commonmark() -> MarkdownIt:
+    """CommonMark as markdown-it-py parses it: what "parses" means for Markdown."""
+    return MarkdownIt("commonmark")
+
+
+#: What may come before a closing fence on its line: indentation and blockquote markers.
+_CONTAINER_PREFIX: Final = re.compile(r"^(?:[ \t]*>)*[ \t]*")
 
 
 def _markdown_problems(text: str) -> list[ParseProblem]:
-    lines = text.splitlines()
+    """What is wrong in a Markdown file, though CommonMark renders any text.
+
+    Front matter (``---`` on the first line) must be closed and be YAML; a NUL character is a
+    problem (CommonMark replaces it, so the file is binary or damaged); and a fenced code block,
+    as markdown-it-py's token stream has it, must be closed by its fence (else it swallows the
+    rest of its container). A fence that CommonMark reads otherwise (in an indented code block,
+    a backtick fence whose info string holds a backtick) is not one.
+    """
+    lines = text.split("\n")  # as markdown-it numbers them
     problems: list[ParseProblem] = []
     start = 0
-    if lines and lines[0].rstrip() == "---":
+    if lines[0].rstrip() == "---":
         end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
         if end is None:
             return [ParseProblem("front matter opened with --- is never closed", 1, 1)]
@@ -230,23 +247,25 @@ def _markdown_problems(text: str) -> list[ParseProblem]:
             message = f"front matter is not YAML: {problem.message}"
             problems.append(ParseProblem(message, problem.line, problem.column))
         start = end + 1
-    opened: tuple[str, int, int] | None = None
-    for number, line in enumerate(lines[start:], start=start + 1):
-        match = _FENCE.match(line)
-        if match is None:
+    for number, line in enumerate(lines, start=1):
+        if "\0" in line:
+            column = line.index("\0") + 1
+            problems.append(ParseProblem("NUL character: not Markdown text", number, column))
+    body = lines[start:]
+    for token in _commonmark().parse("\n".join(body)):
+        if token.type != "fence" or token.map is None:
             continue
-        fence = match["fence"]
-        if opened is None:
-            # A backtick fence's info string cannot hold backticks (CommonMark).
-            if fence[0] == "`" and "`" in match["info"]:
-                continue
-            opened = (fence, number, len(match["indent"]) + 1)
-        elif fence.startswith(opened[0]) and not match["info"].strip():
-            opened = None
-    if opened is not None:
-        fence, line_number, column = opened
-        message = f"code block opened with {fence} is never closed"
-        problems.append(ParseProblem(message, line_number, column))
+        first, last = token.map
+        closing = _CONTAINER_PREFIX.sub("", body[last - 1]).rstrip()
+        closed = (
+            last - 1 > first
+            and closing.startswith(token.markup)
+            and set(closing) == {token.markup[0]}
+        )
+        if not closed:
+            column = body[first].find(token.markup) + 1
+            message = f"code block opened with {token.markup} is never closed"
+            problems.append(ParseProblem(message, start + first + 1, column))
     return problems
 
 
@@ -281,13 +300,16 @@ class FilesParams(CheckParams):
     exclude: list[RelPath] = Field(default_factory=list)
     #: An empty or whitespace-only file is a problem.
     non_empty: bool = False
-    #: Parse each file in this format; a syntax error is a problem.
+    #: Parse each file in this format; a syntax error is a problem. Markdown is read as
+    #: CommonMark by markdown-it-py (which accepts any text): a problem is an unclosed fenced code
+    #: block, unclosed or invalid YAML front matter, or a NUL character.
     parse: FileFormat | None = None
 
 
 @check_kind("files", params=FilesParams, idempotent=True)
 def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
-    """Files exist, are not empty, and parse."""
+    """Files exist, are not empty, and parse (Markdown: CommonMark as markdown-it-py reads it,
+    with every fenced code block closed, front matter that is YAML, and no NUL character)."""
     matched, unmatched = expand_all(ctx.rootdir, params.exist, params.exclude)
     findings = [
         Finding(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,14 +20,13 @@ from pydantic import Field, JsonValue
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import SourceError
 from pytest_gates.model.findings import Finding, Location
+from pytest_gates.model.guard import GUARD_GATE, with_guard
 from pytest_gates.model.load import LoadedManifest
-from pytest_gates.model.manifest import Gate
 from pytest_gates.sources.generate import gate_origins, generate_command, render
 from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet, load_sources
 from pytest_gates.support.paths import plural
 
 #: The id of the gate the runner adds to a generated manifest.
-GUARD_GATE: Final = "manifest.guard"
 #: The top-level keys of a manifest that generation writes besides the gates.
 _PROJECTED_KEYS: Final = ("version", "project", "defaults", "projection")
 
@@ -82,35 +80,7 @@ def guard_manifest(loaded: LoadedManifest, display: str, rootdir: Path) -> Loade
         command = generate_command(claimed)
     if any(gate.id == GUARD_GATE for gate in loaded.manifest.gates):
         problems.append(f"manifest: gate '{GUARD_GATE}' is the runner's own; remove it")
-    return _with_guard(loaded, display, command, problems)
-
-
-def _with_guard(
-    loaded: LoadedManifest, display: str, command: str, problems: list[str]
-) -> LoadedManifest:
-    guard = Gate.model_validate(
-        {
-            "id": GUARD_GATE,
-            "class": "freshness",
-            "blocking": True,
-            "on_failure": "block",
-            "description": "the generated manifest is what its sources generate (the runner's "
-            "own gate: no edit of the manifest removes it)",
-            "checks": [
-                {
-                    "id": "generated",
-                    "kind": "manifest_guard",
-                    "manifest": display,
-                    "command": command,
-                    "problems": problems,
-                }
-            ],
-        }
-    )
-    gates = [gate for gate in loaded.manifest.gates if gate.id != GUARD_GATE]
-    manifest = loaded.manifest.model_copy(update={"gates": [*gates, guard]})
-    order = (*(g for g in loaded.order if g != GUARD_GATE), GUARD_GATE)
-    return replace(loaded, manifest=manifest, order=order)
+    return with_guard(loaded, display, command, problems)
 
 
 def _config_of(generated: Any) -> str:

@@ -112,10 +112,66 @@ _MYPY_SEVERITY: Final[dict[str, Severity]] = {
 _MYPY_SUMMARY: Final = re.compile(r"^(Found \d+ errors? in \d+ files?|Success: no issues found)")
 
 
-def parse_mypy(text: str, relative: PathMapper = _same) -> list[Finding]:
-    """mypy's text output: ``path:line[:col]: error|warning|note: message  [code]``.
+class _MypyDiagnostic(_Loose):
+    """One line of ``mypy -O json`` (mypy 1.11 and later)."""
 
-    Run mypy without ``--pretty``: it wraps long messages over several lines.
+    file: str
+    line: int | None = None
+    #: 0-based, unlike the text format's.
+    column: int | None = None
+    message: str
+    hint: str | None = None
+    code: str | None = None
+    severity: str = "error"
+
+
+def _mypy_json(line: str, relative: PathMapper) -> Finding | str:
+    """The finding of one ``-O json`` line, or why it is not one."""
+    try:
+        diag = _MypyDiagnostic.model_validate_json(line)
+    except ValidationError as exc:
+        return f"unexpected JSON line ({_first_error(exc)})"
+    column = diag.column + 1 if diag.column is not None and diag.column >= 0 else None
+    return Finding(
+        rule=diag.code or "mypy",
+        severity=_MYPY_SEVERITY.get(diag.severity, "warning"),
+        location=Location(
+            path=relative(diag.file),
+            line=diag.line if diag.line is not None and diag.line >= 1 else None,
+            column=column,
+        ),
+        message=diag.message,
+        fix_hint=diag.hint or None,
+    )
+
+
+def _mypy_text(line: str, relative: PathMapper) -> Finding | None:
+    """The finding of one text line, or None for a line that is not one."""
+    match = _MYPY_LINE.match(line)
+    if match is None:
+        return None
+    severity = _MYPY_SEVERITY[match["severity"]]
+    if match["line"] is None and (severity == "note" or not re.search(r"[./]", match["path"])):
+        # A context header ("In function f:"), or mypy's own "mypy: error: ..." usage line.
+        return None
+    return Finding(
+        rule=match["code"] or "mypy",
+        severity=severity,
+        location=Location(
+            path=relative(match["path"]),
+            line=_positive(match["line"]),
+            column=_positive(match["col"]),
+        ),
+        message=match["message"],
+    )
+
+
+def parse_mypy(text: str, relative: PathMapper = _same) -> list[Finding]:
+    """mypy's output, line by line: ``-O json`` (one object a line: file, line, column, message,
+    hint, code, severity; the hint becomes the fix hint) or the text format of older mypy,
+    ``path:line[:col]: error|warning|note: message  [code]``.
+
+    Run mypy without ``--pretty``: it wraps long text messages over several lines.
     """
     findings = []
     recognised = False
@@ -124,26 +180,15 @@ def parse_mypy(text: str, relative: PathMapper = _same) -> list[Finding]:
         if _MYPY_SUMMARY.match(line):
             recognised = True
             continue
-        match = _MYPY_LINE.match(line)
-        if match is None:
-            continue
-        severity = _MYPY_SEVERITY[match["severity"]]
-        if match["line"] is None and (severity == "note" or not re.search(r"[./]", match["path"])):
-            # A context header ("In function f:"), or mypy's own "mypy: error: ..." usage line.
-            continue
-        recognised = True
-        findings.append(
-            Finding(
-                rule=match["code"] or "mypy",
-                severity=severity,
-                location=Location(
-                    path=relative(match["path"]),
-                    line=_positive(match["line"]),
-                    column=_positive(match["col"]),
-                ),
-                message=match["message"],
-            )
-        )
+        if line.lstrip().startswith("{"):
+            finding: Finding | str | None = _mypy_json(line, relative)
+        else:
+            finding = _mypy_text(line, relative)
+        if isinstance(finding, str):
+            return [unparsed("mypy", finding, text)]
+        if finding is not None:
+            recognised = True
+            findings.append(finding)
     if not recognised and text.strip():
         return [unparsed("mypy", "no line in mypy's format (path:line: error: message)", text)]
     return sorted_findings(findings)

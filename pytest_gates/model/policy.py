@@ -30,6 +30,10 @@ STEP_PYTHON: Final = "set up python"
 STEP_INSTALL: Final = "install"
 STEP_GATES: Final = "run the gates"
 STEP_UPLOAD: Final = "upload the gate outputs"
+#: Continues the transition log from the last decision on the main branch.
+STEP_RESTORE_LOG: Final = "restore the last decision's log"
+#: Uploads the merged decision, the one the next run's log continues from.
+STEP_UPLOAD_DECISION: Final = "upload the decision"
 STEP_DOWNLOAD: Final = "download the gate outputs"
 STEP_VERIFY: Final = "verify the outputs"
 STEP_MERGE: Final = "merge the shards"
@@ -46,6 +50,7 @@ GENERATED_STEPS: Final = (
     STEP_CHECKOUT,
     STEP_PYTHON,
     STEP_INSTALL,
+    STEP_RESTORE_LOG,
     STEP_GATES,
     STEP_UPLOAD,
     STEP_DOWNLOAD,
@@ -53,6 +58,7 @@ GENERATED_STEPS: Final = (
     STEP_SYNC_CHECK,
     STEP_VERIFY,
     STEP_MERGE,
+    STEP_UPLOAD_DECISION,
     STEP_PUBLISH,
     STEP_STATEMENT,
     STEP_ATTEST,
@@ -71,6 +77,10 @@ GATE_COMMAND_STEPS: Final = (
 #: Places in the workflow where sync writes a pair of markers and keeps what is between them.
 RegionName = Literal["jobs", "gates.steps", "result.steps"]
 REGION_NAMES: Final[tuple[str, ...]] = ("jobs", "gates.steps", "result.steps")
+
+#: Top-level workflow keys sync writes (``on`` and ``concurrency`` included); the others a person
+#: may keep by hand when ``projection.allow.keys`` names them.
+GENERATED_KEYS: Final = ("name", "on", "permissions", "concurrency", "jobs")
 
 #: GitHub's own rule for job ids.
 _JOB_ID: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -131,7 +141,18 @@ def _version_text(value: Any) -> Any:
     return value
 
 
+def _hand_key(value: str) -> str:
+    if value in GENERATED_KEYS and value != "concurrency":
+        raise ValueError(
+            f"'{value}' is a workflow key that sync generates; it cannot be kept by hand"
+        )
+    if not _JOB_ID.match(value):
+        raise ValueError(f"expected a top-level workflow key such as 'env', found '{value}'")
+    return value
+
+
 HandJob = Annotated[str, AfterValidator(_hand_job)]
+HandKey = Annotated[str, AfterValidator(_hand_key)]
 HandStep = Annotated[str, AfterValidator(_hand_step)]
 
 
@@ -146,6 +167,9 @@ class HandEdits(PolicyModel):
     jobs: Annotated[list[HandJob], AfterValidator(_unique)] = Field(default_factory=list)
     #: Names (or ids) of steps kept by hand inside the generated jobs; sync keeps them as written.
     steps: Annotated[list[HandStep], AfterValidator(_unique)] = Field(default_factory=list)
+    #: Top-level workflow keys kept by hand (``env``, ``defaults``, or ``concurrency`` when
+    #: ``projection.concurrency`` is false); sync keeps them as written.
+    keys: Annotated[list[HandKey], AfterValidator(_unique)] = Field(default_factory=list)
 
 
 class ToxProjection(PolicyModel):
@@ -218,3 +242,19 @@ class ProjectionPolicy(PolicyModel):
     manual_regions: Annotated[list[RegionName], AfterValidator(_unique)] = Field(
         default_factory=list
     )
+    #: Continue the transition log from the last successful decision on ``branch``
+    #: (``pytest --gates --gates-log-from``); the first run, with no earlier decision, starts it.
+    restore_log: bool = True
+    #: One run per workflow and ref at a time; a newer push cancels a pull request's older run.
+    concurrency: bool = True
+    #: Cache pip's downloads between runs (``actions/setup-python`` with ``cache: pip``).
+    pip_cache: bool = True
+
+    @model_validator(mode="after")
+    def _concurrency_once(self) -> ProjectionPolicy:
+        if self.concurrency and "concurrency" in self.allow.keys:
+            raise ValueError(
+                "allow.keys lists 'concurrency', which sync generates while concurrency is true; "
+                "set concurrency: false to keep a group of your own"
+            )
+        return self

@@ -5,7 +5,9 @@ then the shards must be exactly 1..N of one N, ran on one manifest and one subje
 which shard runs which item; every item assigned to a shard must be in that shard's evidence, and
 no item may be run by two shards. Anything else is refused with a NO_GO report that says why.
 The verdicts are folded again over all items, so a gate whose need failed on another shard is
-BLOCKED here even though its own shard ran it.
+BLOCKED here even though its own shard ran it. The runner's own gate ``manifest.guard`` (not in
+the manifest file the merge reloads) is kept with the problems the shards found, so a hand-edited
+generated manifest cannot be merged to GO.
 
 The merged log continues the shards' logs: their common start (the log they all continued, see
 ``--gates-log-from``), then each shard's own lines in shard order, then the merge's own run
@@ -23,7 +25,8 @@ from typing import Any
 
 from pytest_gates.chain import decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
-from pytest_gates.model.load import load_manifest
+from pytest_gates.model.guard import GUARD_GATE, with_guard
+from pytest_gates.model.load import LoadedManifest, load_manifest
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import NO_COMMIT
 from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument, dump, to_json
@@ -241,6 +244,7 @@ def _write_merged(
                 f"{manifest_path} changed since the shards ran: {loaded.digest} != {body.manifest.digest}"
             ]
         )
+    loaded = _guarded(loaded, shards, records)
     verdicts = fold(loaded.manifest, loaded.order, records)
     decision, reason = decide(verdicts)
     ordered = sorted(shards, key=lambda s: s.shard.index if s.shard else 0)
@@ -281,6 +285,46 @@ def _write_merged(
         )
     except (OSError, EvidenceError) as exc:
         raise MergeRefused([f"could not write the merged outputs to {out}: {exc}"]) from None
+
+
+def _guarded(
+    loaded: LoadedManifest, shards: Sequence[ShardOutput], records: Sequence[ItemRecord]
+) -> LoadedManifest:
+    """``loaded`` with the runner's guard gate when the shards ran it, so that its records count.
+
+    The runner adds ``manifest.guard`` to a generated manifest (it is not in the file ``merge``
+    reloads); the merge keeps it, with the problems its shard found. Shards that disagree on it,
+    or a manifest that says it was generated while no shard carries the guard, are refused.
+    """
+    data = loaded.document.data if isinstance(loaded.document.data, dict) else {}
+    block = data.get("generated")
+    generated: dict[str, Any] = block if isinstance(block, dict) else {}
+    carried = {s.folder: any(g.id == GUARD_GATE for g in s.report.body.gates) for s in shards}
+    if not any(carried.values()):
+        if generated.get("sources"):
+            raise MergeRefused(
+                [
+                    f"{loaded.path} says it was generated, but no shard carries the verdict of "
+                    f"the runner's gate '{GUARD_GATE}'"
+                ]
+            )
+        return loaded
+    if not all(carried.values()):
+        lacking = ", ".join(str(folder) for folder, has in carried.items() if not has)
+        raise MergeRefused(
+            [f"the shards disagree on the runner's gate '{GUARD_GATE}': {lacking} lacks it"]
+        )
+    problems = [
+        finding.message
+        for record in records
+        if record.gate == GUARD_GATE
+        for finding in record.findings
+    ]
+    command = generated.get("command")
+    display = shards[0].report.body.manifest.path
+    return with_guard(
+        loaded, display, command if isinstance(command, str) else "pytest-gates generate", problems
+    )
 
 
 def refuse(out: Path, problems: Sequence[str]) -> ReportDocument:

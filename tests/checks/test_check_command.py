@@ -264,3 +264,18 @@ def test_finding_messages_are_normalised_too(run_check) -> None:
     code = "print('src/a.py:1: error: slow call took 1.25s  [misc]'); raise SystemExit(1)"
     result = run_check(command, {"run": _script(code), "findings": "mypy"})
     assert [f.message for f in result.findings] == ["slow call took <duration>"]
+
+
+def test_mypy_json_findings_from_a_real_run(run_check, write) -> None:
+    write("pkg/mod.py", "def f(a: int) -> str:\n    return a\n\n\nimport nosuchmod\n")
+    run = [PY, "-m", "mypy", "--no-incremental", "--cache-dir=/dev/null", "-O", "json", "mod.py"]
+    result = run_check(command, {"run": run, "cwd": "pkg", "findings": "mypy"})
+    assert not result.passed
+    assert result.summary == "exit code 1 (expected 0); 2 findings"
+    assert [(f.rule, f.severity, f.location, f.fix_hint is not None) for f in result.findings] == [
+        ("return-value", "error", Location(path="pkg/mod.py", line=2, column=12), False),
+        ("import-not-found", "error", Location(path="pkg/mod.py", line=5, column=1), True),
+    ]
+    assert result.findings[1].fix_hint == (
+        "See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports"
+    )

@@ -227,3 +227,18 @@ def test_python_with_a_null_byte(run_check, write, where) -> None:
     result = run_check(files, {"exist": ["nul.py"], "parse": "python"})
     assert [f.rule for f in result.findings] == ["files.parse"]
     assert "null bytes" in result.findings[0].message
+
+
+def test_markdown_is_what_commonmark_parses(write, run_check) -> None:
+    # A fence inside an indented code block is code, not a fence (CommonMark, markdown-it-py).
+    write("indented.md", "Example:\n\n    ```\n    not a fence\n\nText.\n")
+    write("quoted.md", "> ```python\n> code\n> ```\n\n- item\n\n  ~~~~\n  code\n  ~~~~~\n")
+    write("open.md", "# T\n\n> ````\n> code\n> ```\n")
+    write("nul.md", "# T\n\nab\0c\n")
+    result = run_check(files, {"exist": ["*.md"], "parse": "markdown"})
+    assert [
+        (f.location.path, f.location.line, f.location.column, f.message) for f in result.findings
+    ] == [
+        ("nul.md", 3, 3, "invalid Markdown: NUL character: not Markdown text"),
+        ("open.md", 3, 3, "invalid Markdown: code block opened with ```` is never closed"),
+    ]

@@ -101,6 +101,46 @@ def test_mypy_text() -> None:
     assert findings[4].message == 'Revealed type is "list[int]"'
 
 
+MYPY_JSON = """\
+{"file": "a.py", "line": 2, "column": 11, "end_line": 2, "end_column": 12, "message": \
+"Incompatible return value type (got \\"int\\", expected \\"str\\")", "hint": null, \
+"code": "return-value", "severity": "error"}
+{"file": "a.py", "line": 4, "column": 12, "end_line": 4, "end_column": 13, "message": \
+"Revealed type is \\"def (x: int) -> str\\"", "hint": null, "code": "misc", "severity": "note"}
+{"file": "a.py", "line": 5, "column": 0, "end_line": 5, "end_column": 1, "message": \
+"Cannot find implementation or library stub for module named \\"nosuchmod\\"", "hint": \
+"See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports", \
+"code": "import-not-found", "severity": "error"}
+{"file": "b.py", "line": -1, "column": -1, "message": "Duplicate module", "hint": null, \
+"code": null, "severity": "error"}
+"""
+
+
+def test_mypy_json() -> None:
+    # What `mypy -O json` (mypy 2.4) prints: one object a line, 0-based columns, notes as hints.
+    findings = parse_mypy(MYPY_JSON, lambda path: f"src/{path}")
+    assert [
+        (f.rule, f.severity, f.location.path, f.location.line, f.location.column, f.fix_hint)
+        for f in findings
+    ] == [
+        ("return-value", "error", "src/a.py", 2, 12, None),
+        ("misc", "note", "src/a.py", 4, 13, None),
+        (
+            "import-not-found",
+            "error",
+            "src/a.py",
+            5,
+            1,
+            "See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports",
+        ),
+        ("mypy", "error", "src/b.py", None, None, None),
+    ]
+    assert findings[0].message == 'Incompatible return value type (got "int", expected "str")'
+    (finding,) = parse_mypy('{"line": 1}\n')
+    assert finding.rule == "mypy.unparsed"
+    assert finding.message.startswith("could not read mypy output: unexpected JSON line (")
+
+
 def test_mypy_without_columns_with_error_ends_and_context_notes() -> None:
     text = "\n".join(
         [

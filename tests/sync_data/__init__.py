@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -39,18 +40,33 @@ commands =
 
 WORKFLOW = ".github/workflows/gates.yml"
 
+#: Policy keys that leave out what the workflow gained later (the log restored from the main
+#: branch, the concurrency group, the pip cache), so the drift tests pin the core workflow with
+#: stable lines; the tests of those features use the defaults (``SyncProject(..., core=False)``).
+CORE_POLICY = {"restore_log": "false", "concurrency": "false", "pip_cache": "false"}
+
 
 class SyncProject:
     """A project folder with a manifest; sync writes into it."""
 
-    def __init__(self, root: Path, projection: str = "", tox: str | None = TOX_INI) -> None:
+    def __init__(
+        self, root: Path, projection: str = "", tox: str | None = TOX_INI, core: bool = True
+    ) -> None:
         self.root = root
+        self.core = core
         self.manifest(projection)
         if tox is not None:
             (root / "tox.ini").write_text(tox, encoding="utf-8")
 
     def manifest(self, projection: str = "") -> Path:
-        block = "projection:\n" + textwrap.indent(textwrap.dedent(projection), "  ")
+        projection = textwrap.dedent(projection)
+        if self.core:
+            projection += "".join(
+                f"{key}: {value}\n"
+                for key, value in CORE_POLICY.items()
+                if not re.search(rf"^{key}:", projection, re.MULTILINE)
+            )
+        block = "projection:\n" + textwrap.indent(projection, "  ")
         text = MANIFEST.format(projection=block if projection else "")
         path = self.root / "manifests" / "gates.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)

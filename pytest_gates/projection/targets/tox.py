@@ -1,8 +1,9 @@
 """The gate environments in tox.ini: a region between two marker comments that sync owns.
 
 The region holds a ``gates`` environment (every gate, then ``pytest-gates verify``) and one
-environment per gate class in the manifest (``pytest --gates -m <class>``), all labelled ``gates``
-so ``tox -m gates`` runs them. The rest of tox.ini is the project's and is kept byte for byte, so
+environment per gate class in the manifest (``pytest --gates -m <class>``). Only the first is
+labelled ``gates``, so ``tox -m gates`` runs each gate once; the class environments are labelled
+``gates-class`` (``tox -m gates-class`` runs them, ``tox -e gates-<class>`` one of them). The rest of tox.ini is the project's and is kept byte for byte, so
 the file is handled as lines rather than through configparser, which would drop the comments.
 """
 
@@ -21,6 +22,8 @@ from pytest_gates.projection.target import SyncError
 BEGIN: Final = "# >>> pytest-gates sync: generated region"
 END: Final = "# <<< pytest-gates sync: end of the generated region"
 LABEL: Final = "gates"
+#: The label of the per-class environments: a partial run each, so not part of ``tox -m gates``.
+CLASS_LABEL: Final = "gates-class"
 #: Written when sync creates tox.ini: ``labels`` (``tox -m``) needs tox 4.
 NEW_FILE_HEAD: Final = "[tox]\nmin_version = 4.0\n\n"
 
@@ -46,7 +49,7 @@ def environments(source: ProjectionSource) -> dict[str, dict[str, list[str]]]:
     for name, gate_ids in source.classes().items():
         sections[f"testenv:{LABEL}-{name}"] = {
             "description": [f"the {name} gates: {', '.join(gate_ids)}"],
-            "labels": [LABEL],
+            "labels": [CLASS_LABEL],
             **extras,
             # Its own output folder: a partial run must not overwrite the full run's report.
             "commands": [

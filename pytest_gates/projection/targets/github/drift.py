@@ -23,7 +23,9 @@ from pytest_gates.model.policy import (
     STEP_GATES,
     STEP_GENERATE_CHECK,
     STEP_MERGE,
+    STEP_RESTORE_LOG,
     STEP_SYNC_CHECK,
+    STEP_UPLOAD_DECISION,
     STEP_VERIFY,
 )
 from pytest_gates.projection.drift import Drift, header_drift
@@ -50,6 +52,12 @@ _STEP_LOSS: Final = {
     STEP_DECIDE: "the required check passes whatever the gates decide",
     STEP_GENERATE_CHECK: "a hand edit of the manifest is no longer caught in CI",
     STEP_SYNC_CHECK: "a hand edit of the CI files is no longer caught in CI",
+}
+#: What is lost when a step that carries the log from one decision to the next goes.
+_LOG_LOSS: Final = {
+    STEP_RESTORE_LOG: "the transition log restarts on every run instead of continuing from "
+    "the last decision on the main branch (projection.restore_log: false turns this off)",
+    STEP_UPLOAD_DECISION: "the next run's log cannot continue from the merged decision",
 }
 
 
@@ -169,7 +177,7 @@ class _StepComparison(_Findings):
                 )
         for label, step in want:
             if label not in found:
-                loss = _STEP_LOSS.get(label)
+                loss = _STEP_LOSS.get(label, _LOG_LOSS.get(label))
                 message = f"job '{job_id}': step '{label}' removed"
                 self.add(path, "sync.step-removed", f"{message}: {loss}" if loss else message)
             else:
@@ -243,6 +251,8 @@ class _Comparison(_StepComparison):
         keys = [k for k in expected if k not in ("on", True)]
         keys += sorted(str(k) for k in actual if k not in expected and k not in ("on", True))
         for key in keys:
+            if key in self.source.policy.allow.keys:
+                continue
             if key == "jobs":
                 self.jobs(expected["jobs"], actual.get("jobs", _MISSING))
             elif key == "permissions":

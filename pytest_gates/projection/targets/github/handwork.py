@@ -1,7 +1,8 @@
-"""Hand-written jobs and steps that the policy allows: found in the workflow on disk, kept by sync.
+"""Hand-written jobs, steps and workflow keys that the policy allows: found in the workflow on
+disk, kept by sync.
 
-An allowed job (``projection.allow.jobs``) or step (``projection.allow.steps``, by name or id) is a
-block of lines. Sync carries each block over as written, after the generated job or step (or the
+An allowed job (``projection.allow.jobs``), step (``projection.allow.steps``, by name or id) or
+top-level key (``projection.allow.keys``) is a block of lines. Sync carries each block over as written, after the generated job or step (or the
 manual region) it followed, so regenerating never loses it. Blocks inside a manual region travel
 with the region instead.
 """
@@ -27,7 +28,7 @@ Anchor = tuple[str, str] | None
 class HandBlock:
     """Lines of the workflow on disk that hold one allowed job or step."""
 
-    #: ``("jobs",)`` for a job, ``("jobs", <job id>, "steps")`` for a step.
+    #: ``("jobs",)`` for a job, ``("jobs", <job id>, "steps")`` for a step, ``()`` for a key.
     container: tuple[str, ...]
     #: The job id, or the step's name (or id).
     key: str
@@ -99,7 +100,10 @@ def _child(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | No
 def container_node(
     root: yaml.Node | None, path: Sequence[str]
 ) -> tuple[yaml.Node, yaml.Node] | None:
-    """The key node and value node at ``path`` (mapping keys only)."""
+    """The key node and value node at ``path`` (mapping keys only); for ``()`` the document
+    node twice."""
+    if not path:
+        return (root, root) if isinstance(root, yaml.MappingNode) else None
     found: tuple[yaml.Node, yaml.Node] | None = None
     node = root
     for part in path:
@@ -139,7 +143,10 @@ def _entries(node: yaml.Node, lines: Sequence[str]) -> list[_Entry]:
 
 def _containers(policy: ProjectionPolicy) -> list[tuple[tuple[str, ...], set[str]]]:
     """Where hand-written blocks may be, and the names allowed there."""
-    containers: list[tuple[tuple[str, ...], set[str]]] = [(("jobs",), set(policy.allow.jobs))]
+    containers: list[tuple[tuple[str, ...], set[str]]] = [
+        ((), set(policy.allow.keys)),
+        (("jobs",), set(policy.allow.jobs)),
+    ]
     if policy.allow.steps:
         containers += [(("jobs", job, "steps"), set(policy.allow.steps)) for job in GENERATED_JOBS]
     return containers
@@ -147,7 +154,7 @@ def _containers(policy: ProjectionPolicy) -> list[tuple[tuple[str, ...], set[str
 
 def hand_blocks(text: str, policy: ProjectionPolicy) -> list[HandBlock]:
     """The allowed jobs and steps written by hand in ``text`` (outside manual regions)."""
-    if not policy.allow.jobs and not policy.allow.steps:
+    if not (policy.allow.jobs or policy.allow.steps or policy.allow.keys):
         return []
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -213,9 +220,9 @@ def keep_hand_work(generated: str, blocks: Sequence[HandBlock]) -> str:
         found = container_node(root, block.container)
         if found is None:
             continue  # its job is gone from the projection, and an allowed step goes with it
-        key_node, node = found
+        _, node = found
         entries = _entries(node, lines)
-        position = _position(block.after, key_node, node, entries, lines)
+        position = _position(block.after, _first_line(found, block.container), node, entries, lines)
         indent = _indent(lines[entries[0].start]) if entries else block.indent
         inserts.append((position, order, _reindent(block, indent)))
     out: list[str] = []
@@ -229,15 +236,22 @@ def keep_hand_work(generated: str, blocks: Sequence[HandBlock]) -> str:
     return text
 
 
+def _first_line(found: tuple[yaml.Node, yaml.Node], path: Sequence[str]) -> int:
+    """The line a block with no anchor goes to: after its container's key, or the document's
+    first key (below the header)."""
+    key_node, _ = found
+    return key_node.start_mark.line + (1 if path else 0)
+
+
 def _position(
     after: Anchor,
-    key_node: yaml.Node,
+    first: int,
     node: yaml.Node,
     entries: Sequence[_Entry],
     lines: Sequence[str],
 ) -> int:
     if after is None:
-        return key_node.start_mark.line + 1
+        return first
     kind, name = after
     if kind == "entry":
         for entry in entries:
@@ -245,7 +259,7 @@ def _position(
                 return entry.end
     else:
         marker = end_marker(name)
-        for index in range(key_node.start_mark.line, len(lines)):
+        for index in range(first, len(lines)):
             if lines[index].strip() == marker:
                 return index + 1
     end = _node_end(node, lines)

@@ -17,6 +17,7 @@ for the token and write attestations).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
 from typing import Final
 
 from pytest_gates.model.policy import (
@@ -33,9 +34,11 @@ from pytest_gates.model.policy import (
     STEP_MERGE,
     STEP_PUBLISH,
     STEP_PYTHON,
+    STEP_RESTORE_LOG,
     STEP_STATEMENT,
     STEP_SYNC_CHECK,
     STEP_UPLOAD,
+    STEP_UPLOAD_DECISION,
     STEP_VERIFY,
     ProjectionPolicy,
 )
@@ -61,6 +64,13 @@ DOWNLOAD_ARTIFACT: Final = Pinned(
 )
 ATTEST: Final = Pinned("actions/attest@1e69f48acb82d1966a394da916b4c1698aa569d6", "v4.2.2")
 
+#: One run per workflow and ref; a new push cancels the older run of a pull request only (a run
+#: on the main branch or in the merge queue is a decision and runs to its end).
+CONCURRENCY: Final[Mapping[str | Manual, Node]] = {
+    "group": "${{ github.workflow }}-${{ github.ref }}",
+    "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+}
+
 #: The id of the step that splits the decision Statement for ``actions/attest``.
 STATEMENT_STEP_ID: Final = "statement"
 #: Where that step writes the Statement's predicate (outside the outputs, which are verified).
@@ -77,6 +87,26 @@ STATEMENT_SCRIPT: Final = (
 )
 #: Pull requests from forks get no OIDC token: keyless attestation runs on pushes and the queue.
 KEYLESS_IF: Final = "github.event_name != 'pull_request'"
+
+#: The artifact holding the decision's outputs: the run's (one shard) or the merge's.
+DECISION_ARTIFACT: Final = "gates"
+#: The id of the step that restores the last decision's log, and where it puts it.
+RESTORE_STEP_ID: Final = "last-decision"
+LAST_DECISION_DIR: Final = "${{ runner.temp }}/last-decision"
+#: Finds the last successful run of this workflow on the main branch and downloads its decision;
+#: no earlier run (the first one, or an expired artifact) starts the log here instead of failing.
+RESTORE_SCRIPT: Final = (
+    'run_id="$(gh run list --workflow "$WORKFLOW" --branch "$BRANCH" --status success '
+    "--limit 1 --json databaseId --jq '.[0].databaseId // empty')\"\n"
+    'log="$LAST_DECISION/transitions.jsonl"\n'
+    'if [ -n "$run_id" ] && gh run download "$run_id" -n "$ARTIFACT" -D "$LAST_DECISION" '
+    '&& [ -f "$log" ]; then\n'
+    '  echo "the log continues from run $run_id on $BRANCH"\n'
+    '  echo "log-from=--gates-log-from $log" >> "$GITHUB_OUTPUT"\n'
+    "else\n"
+    '  echo "no earlier decision on $BRANCH: the log starts here"\n'
+    "fi\n"
+)
 
 #: Where the result job downloads the shards' outputs to merge them.
 SHARDS_DIR: Final = "shards"
@@ -97,7 +127,10 @@ def gate_command(source: ProjectionSource) -> str:
     shard = f" --gates-shard ${{{{ matrix.shard }}}}/{source.shards}" if source.shards > 1 else ""
     secret = _secret(source)
     sign = f" --gates-sign-key-env {secret}" if secret and source.shards == 1 else ""
-    return f"pytest --gates{source.manifest_option}{shard} --gates-out {OUTPUT_DIR}{sign}"
+    log = (
+        f" ${{{{ steps.{RESTORE_STEP_ID}.outputs.log-from }}}}" if source.policy.restore_log else ""
+    )
+    return f"pytest --gates{source.manifest_option}{shard} --gates-out {OUTPUT_DIR}{sign}{log}"
 
 
 def _secret(source: ProjectionSource) -> str | None:
@@ -113,11 +146,47 @@ def _with_secret(step: dict[str | Manual, Node], secret: str | None) -> Node:
 
 
 def _setup(policy: ProjectionPolicy) -> list[Node]:
+    python: dict[str | Manual, Node] = {"python-version": policy.python}
+    if policy.pip_cache:
+        python["cache"] = "pip"
     return [
         {"name": STEP_CHECKOUT, "uses": CHECKOUT, "with": {"persist-credentials": False}},
-        {"name": STEP_PYTHON, "uses": SETUP_PYTHON, "with": {"python-version": policy.python}},
+        {"name": STEP_PYTHON, "uses": SETUP_PYTHON, "with": python},
         {"name": STEP_INSTALL, "run": policy.install},
     ]
+
+
+def _restore_log(policy: ProjectionPolicy) -> list[Node]:
+    """The step that fetches the last decision's log for ``--gates-log-from``, if the policy
+    continues the log."""
+    if not policy.restore_log:
+        return []
+    return [
+        {
+            "name": STEP_RESTORE_LOG,
+            "id": RESTORE_STEP_ID,
+            "env": {
+                "GH_TOKEN": "${{ github.token }}",
+                "GH_REPO": "${{ github.repository }}",
+                "WORKFLOW": PurePosixPath(policy.workflow).name,
+                "BRANCH": policy.branch,
+                "ARTIFACT": DECISION_ARTIFACT,
+                "LAST_DECISION": LAST_DECISION_DIR,
+            },
+            "run": RESTORE_SCRIPT,
+        }
+    ]
+
+
+def _upload(name: str) -> Node:
+    return {
+        "name": name,
+        "path": f"{OUTPUT_DIR}/",
+        "include-hidden-files": True,
+        "if-no-files-found": "error",
+        # A re-run shard uploads again under the same name.
+        "overwrite": True,
+    }
 
 
 def _manual(policy: ProjectionPolicy, name: str) -> list[Node]:
@@ -127,17 +196,21 @@ def _manual(policy: ProjectionPolicy, name: str) -> list[Node]:
 def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
     policy = source.policy
     sharded = source.shards > 1
-    artifact = "gates-shard-${{ matrix.shard }}" if sharded else "gates"
+    artifact = "gates-shard-${{ matrix.shard }}" if sharded else DECISION_ARTIFACT
     job: dict[str | Manual, Node] = {
         "name": f"gates (shard ${{{{ matrix.shard }}}}/{source.shards})" if sharded else "gates",
         "runs-on": policy.runs_on,
     }
+    if policy.restore_log:
+        # gh reads the runs and artifacts of this workflow.
+        job["permissions"] = {"contents": "read", "actions": "read"}
     if sharded:
         shards = tuple(range(1, source.shards + 1))
         job["strategy"] = {"fail-fast": False, "matrix": {"shard": Flow(shards)}}
     job["steps"] = [
         *_setup(policy),
         *_manual(policy, "gates.steps"),
+        *_restore_log(policy),
         _with_secret(
             {"name": STEP_GATES, "run": gate_command(source)},
             _secret(source) if source.shards == 1 else None,
@@ -146,12 +219,7 @@ def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
             "name": STEP_UPLOAD,
             "if": "always()",
             "uses": UPLOAD_ARTIFACT,
-            "with": {
-                "name": artifact,
-                "path": f"{OUTPUT_DIR}/",
-                "include-hidden-files": True,
-                "if-no-files-found": "error",
-            },
+            "with": _upload(artifact),
         },
     ]
     return job
@@ -172,7 +240,7 @@ def _gather(source: ProjectionSource) -> list[Node]:
     trust = signing.trust if signing is not None and signing.secret else None
     verify: Node = {"name": STEP_VERIFY, "run": verify_command(trust)}
     if source.shards == 1:
-        download: Node = {"name": "gates", "path": OUTPUT_DIR}
+        download: Node = {"name": DECISION_ARTIFACT, "path": OUTPUT_DIR}
         return [{"name": STEP_DOWNLOAD, "uses": DOWNLOAD_ARTIFACT, "with": download}, verify]
     secret = _secret(source)
     merge = _with_secret(
@@ -183,7 +251,16 @@ def _gather(source: ProjectionSource) -> list[Node]:
         {"name": STEP_DOWNLOAD, "uses": DOWNLOAD_ARTIFACT, "with": shards},
         merge,
         *([verify] if trust else []),
+        *_upload_decision(source.policy),
     ]
+
+
+def _upload_decision(policy: ProjectionPolicy) -> list[Node]:
+    """The merged decision, uploaded for the next run's log to continue from."""
+    if not policy.restore_log:
+        return []
+    upload = _upload(DECISION_ARTIFACT)
+    return [{"name": STEP_UPLOAD_DECISION, "uses": UPLOAD_ARTIFACT, "with": upload}]
 
 
 def _keyless(source: ProjectionSource) -> list[Node]:
@@ -251,7 +328,7 @@ def workflow_tree(source: ProjectionSource) -> dict[str | Manual, Node]:
     }
     if "jobs" in policy.manual_regions:
         jobs[Manual("jobs")] = None
-    return {
+    tree: dict[str | Manual, Node] = {
         "name": "gates",
         "on": {
             "pull_request": None,
@@ -259,8 +336,11 @@ def workflow_tree(source: ProjectionSource) -> dict[str | Manual, Node]:
             "merge_group": None,
         },
         "permissions": {"contents": "read"},
-        "jobs": jobs,
     }
+    if policy.concurrency:
+        tree["concurrency"] = CONCURRENCY
+    tree["jobs"] = jobs
+    return tree
 
 
 def render_workflow(source: ProjectionSource, regions: Mapping[str, Sequence[str]]) -> str:
