@@ -7,8 +7,9 @@ from pathlib import Path
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
+from pytest_gates.checks.files import outside_findings
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.support.paths import RelPath, expand_all, plural
+from pytest_gates.support.paths import RelPath, expand_confined, plural
 
 
 class FileSizeParams(CheckParams):
@@ -30,8 +31,9 @@ def count_lines(path: Path) -> int:
 @check_kind("file_size", params=FileSizeParams, idempotent=True)
 def file_size(params: FileSizeParams, ctx: CheckContext) -> CheckResult:
     """No file has more than ``max_lines`` lines."""
-    matched, unmatched = expand_all(ctx.rootdir, params.paths, params.exclude)
-    findings = [
+    expansion = expand_confined(ctx.rootdir, params.paths, params.exclude)
+    matched, unmatched = expansion.files, expansion.empty
+    findings = outside_findings(expansion.outside) + [
         Finding(
             rule="file_size.missing",
             location=Location(path=match.pattern),
@@ -56,6 +58,8 @@ def file_size(params: FileSizeParams, ctx: CheckContext) -> CheckResult:
     summary = f"{len(over)} of {plural(len(sizes), 'file')} over {params.max_lines} lines"
     if unmatched:
         summary += f"; {plural(len(unmatched), 'pattern')} matched nothing"
+    if expansion.outside:
+        summary += f"; {plural(len(expansion.outside), 'path')} outside the project"
     return CheckResult(
         passed=not findings,
         summary=summary,
@@ -66,5 +70,6 @@ def file_size(params: FileSizeParams, ctx: CheckContext) -> CheckResult:
             "max_lines": params.max_lines,
             "largest": {"path": largest[0], "lines": largest[1]} if largest else None,
             "missing": [match.pattern for match in unmatched],
+            **({"outside": [out.name for out in expansion.outside]} if expansion.outside else {}),
         },
     )

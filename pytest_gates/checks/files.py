@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
@@ -23,7 +24,7 @@ from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.support.paths import RelPath, expand_all, plural
+from pytest_gates.support.paths import Outside, RelPath, expand_confined, plural
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -290,6 +291,20 @@ def syntax_problems(fmt: FileFormat, raw: bytes) -> list[ParseProblem]:
     return [_named(fmt, problem) for problem in problems]
 
 
+def outside_findings(outside: Iterable[Outside]) -> list[Finding]:
+    """A ``path.outside_root`` finding for each match that resolves outside the rootdir, named
+    as it sits in the project; its target is never read."""
+    return [
+        Finding(
+            rule="path.outside_root",
+            location=Location(path=out.name),
+            message=out.message(),
+            fix_hint="keep the file in the project, or remove the symlink or the pattern",
+        )
+        for out in outside
+    ]
+
+
 class FilesParams(CheckParams):
     """Parameters of ``files``."""
 
@@ -310,8 +325,9 @@ class FilesParams(CheckParams):
 def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
     """Files exist, are not empty, and parse (Markdown: CommonMark as markdown-it-py reads it,
     with every fenced code block closed, front matter that is YAML, and no NUL character)."""
-    matched, unmatched = expand_all(ctx.rootdir, params.exist, params.exclude)
-    findings = [
+    expansion = expand_confined(ctx.rootdir, params.exist, params.exclude)
+    matched, unmatched = expansion.files, expansion.empty
+    findings = outside_findings(expansion.outside) + [
         Finding(
             rule="files.missing",
             location=Location(path=match.pattern),
@@ -329,6 +345,7 @@ def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
         details={
             "files": len(matched),
             "missing": [match.pattern for match in unmatched],
+            **({"outside": [out.name for out in expansion.outside]} if expansion.outside else {}),
             "problems": len(findings),
         },
     )

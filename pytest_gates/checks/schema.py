@@ -16,10 +16,10 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import specification_with
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.checks.files import DataFormat, ParseFailed, load_data
+from pytest_gates.checks.files import DataFormat, ParseFailed, load_data, outside_findings
 from pytest_gates.errors import CheckError
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.support.paths import RelPath, expand_all, plural
+from pytest_gates.support.paths import RelPath, expand_confined, outside_root, plural
 
 _EXTENSIONS: Final[dict[str, DataFormat]] = {
     ".json": "json",
@@ -145,9 +145,14 @@ def load_validator(path: Path, relative: str, rootdir: Path) -> Validator:
 @check_kind("schema", params=SchemaParams, idempotent=True)
 def schema(params: SchemaParams, ctx: CheckContext) -> CheckResult:
     """Data files are valid against a JSON Schema."""
+    outside = outside_root(ctx.rootdir, params.schema_.replace("\\", "/"))
+    if outside is not None:
+        raise CheckError(f"schema file {outside.message()}")
     validator = load_validator(ctx.resolve(params.schema_), params.schema_, ctx.rootdir)
-    matched, unmatched = expand_all(ctx.rootdir, params.data)
-    findings = [
+    expansion = expand_confined(ctx.rootdir, params.data)
+    matched, unmatched = expansion.files, expansion.empty
+    refused = outside_findings(expansion.outside)
+    findings = refused + [
         Finding(
             rule="schema.missing",
             location=Location(path=match.pattern),
@@ -161,7 +166,7 @@ def schema(params: SchemaParams, ctx: CheckContext) -> CheckResult:
         found = _file_findings(validator, path, name, _data_format(params, path, name))
         invalid += bool(found)
         findings += found
-    errors = len(findings) - len(unmatched)
+    errors = len(findings) - len(unmatched) - len(refused)
     if findings:
         summary = (
             f"{invalid} of {plural(len(matched), 'file')} invalid against {params.schema_}"
@@ -169,6 +174,8 @@ def schema(params: SchemaParams, ctx: CheckContext) -> CheckResult:
         )
         if unmatched:
             summary += f"; {plural(len(unmatched), 'pattern')} matched nothing"
+        if refused:
+            summary += f"; {plural(len(refused), 'path')} outside the project"
     else:
         summary = f"{plural(len(matched), 'file')} valid against {params.schema_}"
     return CheckResult(
@@ -181,6 +188,7 @@ def schema(params: SchemaParams, ctx: CheckContext) -> CheckResult:
             "invalid_files": invalid,
             "errors": errors,
             "missing": [match.pattern for match in unmatched],
+            **({"outside": [out.name for out in expansion.outside]} if expansion.outside else {}),
         },
     )
 

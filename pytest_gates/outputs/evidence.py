@@ -33,6 +33,7 @@ from pytest_gates.outputs.documents import (
     to_json,
 )
 from pytest_gates.outputs.layout import evidence_path
+from pytest_gates.outputs.redact import redact_document
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import json_digest, sha256_bytes
 from pytest_gates.support.subject import Subject
@@ -119,6 +120,8 @@ class WrittenEvidence:
 
 
 def write_evidence(outdir: Path, document: EvidenceDocument) -> WrittenEvidence:
+    """Write a gate's evidence, its secrets masked first (so the digests are of what is on disk)."""
+    document = redact_document(document)
     gate_id = document.body.gate.id
     data = dump(document)
     path = outdir / evidence_path(gate_id)

@@ -14,6 +14,8 @@ EVIDENCE_DIR: Final = "evidence"
 SIGNED_REPORT_FILE: Final = "report.intoto.json"
 #: The unsigned in-toto Statement of the decision: the signed payload, byte for byte.
 STATEMENT_FILE: Final = "decision.statement.json"
+#: The key of the report's ``run`` section that maps each rendered file to its sha256.
+RENDERED_KEY: Final = "rendered"
 #: The folder of each gate's ``test-result/v0.1`` statement.
 ATTESTATIONS_DIR: Final = "attestations"
 

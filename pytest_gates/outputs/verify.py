@@ -23,6 +23,7 @@ from pytest_gates.chain import GateVerdict, decide, fold_gate, tolerates_failure
 from pytest_gates.errors import EvidenceError
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import NO_COMMIT, decision_facts
+from pytest_gates.outputs.coverage import verify_coverage
 from pytest_gates.outputs.documents import (
     EvidenceDocument,
     LoggedTransition,
@@ -71,10 +72,11 @@ def verify_outputs(
     the expected commit in the message: ``HEAD``, or the revision given).
     """
     try:
-        report = read_report(outdir)
+        report, data = read_document(outdir / REPORT_FILE, ReportDocument, "a pytest-gates report")
     except EvidenceError as exc:
         return [str(exc)]
     problems, verdicts = _verify_evidence(outdir, report)
+    problems += verify_coverage(outdir, report, data)
     body = report.body
     order = [gate.id for gate in body.gates]
     if len(verdicts) == len(order):

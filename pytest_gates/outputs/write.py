@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import JsonValue
+
 from pytest_gates.chain import Decision, GateVerdict
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.records import ItemRecord
@@ -26,11 +28,20 @@ from pytest_gates.outputs.documents import (
     to_json,
 )
 from pytest_gates.outputs.evidence import WrittenEvidence, evidence_document, write_evidence
-from pytest_gates.outputs.layout import LOG_FILE, REPORT_FILE, evidence_path
+from pytest_gates.outputs.layout import (
+    ATTESTATIONS_DIR,
+    EVIDENCE_DIR,
+    LOG_FILE,
+    RENDERED_KEY,
+    REPORT_FILE,
+    evidence_path,
+)
+from pytest_gates.outputs.redact import redact_document, redact_text, secret_values
 from pytest_gates.outputs.render.registry import written_files
 from pytest_gates.outputs.report import build_report
 from pytest_gates.outputs.translog import TransitionLog
 from pytest_gates.support.atomic import atomic_write
+from pytest_gates.support.digest import sha256_bytes
 from pytest_gates.support.subject import Subject, isoformat, now
 from pytest_gates.trust import PrivateKey
 
@@ -52,11 +63,31 @@ class RunOutputs:
 
 def write_report(
     outdir: Path, report: ReportDocument, evidence: Mapping[str, EvidenceDocument]
-) -> None:
-    """``report.json``, then each rendering of it that is written to a file."""
-    atomic_write(outdir / REPORT_FILE, dump(report))
+) -> ReportDocument:
+    """Each rendering of the report that is written to a file, then ``report.json`` with their
+    sha256 in its ``run`` section (:data:`RENDERED_KEY`), so that every file is covered by a
+    digest of the report; the report as written is returned. The body does not change."""
+    secrets = secret_values()
+    rendered: dict[str, JsonValue] = {}
     for filename, render in written_files():
-        atomic_write(outdir / filename, render(report, evidence).encode())
+        data = redact_text(render(report, evidence), secrets).encode()
+        atomic_write(outdir / filename, data)
+        rendered[filename] = sha256_bytes(data)
+    written = report.model_copy(update={"run": {**report.run, RENDERED_KEY: rendered}})
+    atomic_write(outdir / REPORT_FILE, dump(written))
+    return written
+
+
+def remove_leftovers(outdir: Path) -> list[Path]:
+    """Remove the temporary files of atomic writes a killed run left (``.<name>.*.tmp``) in the
+    output folder, its evidence folder and its attestations folder; return them."""
+    removed = []
+    for folder in (outdir, outdir / EVIDENCE_DIR, outdir / ATTESTATIONS_DIR):
+        for path in sorted(folder.glob(".?*.*.tmp")):
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 def run_events(
@@ -150,6 +181,7 @@ def write_outputs(
     by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in loaded.order}
     for record in records:
         by_gate[record.gate].append(record)
+    remove_leftovers(outdir)
     log = TransitionLog(outdir / LOG_FILE)
     if log_from is not None:
         log.start_from(log_from)
@@ -167,7 +199,8 @@ def write_outputs(
         )
         evidence[gate.id] = write_evidence(outdir, document)
     moment = isoformat(now())
-    head = log.append(run_events(loaded, verdicts, previous, evidence, rollbacks, subject, moment))
+    events = run_events(loaded, verdicts, previous, evidence, rollbacks, subject, moment)
+    head = log.append([redact_document(event) for event in events])
     report = build_report(
         generator=generator,
         loaded=loaded,
@@ -181,6 +214,6 @@ def write_outputs(
         run={**run, "transitions": {"path": LOG_FILE, **head.as_dict()}},
     )
     documents = {gate_id: w.document for gate_id, w in evidence.items()}
-    write_report(outdir, report, documents)
+    report = write_report(outdir, redact_document(report), documents)
     attestation = attest(outdir, loaded, report, documents, sign_key, moment)
     return RunOutputs(report, evidence, attestation)

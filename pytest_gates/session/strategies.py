@@ -14,6 +14,19 @@ from pytest_gates.model.load import LoadedManifest
 OUTPUT_TAIL = 4000
 
 
+def rollback_cwd(rootdir: Path, cwd: str | None) -> Path | str:
+    """The folder a rollback runs in, confined to the rootdir like every other path; or why it
+    cannot run there (the command is then not run)."""
+    if not cwd:
+        return rootdir
+    path = (rootdir / cwd).resolve()
+    if not path.is_relative_to(rootdir.resolve()):
+        return f"rollback cwd '{cwd}' is outside the project ({path}); not run"
+    if not path.is_dir():
+        return f"rollback cwd '{cwd}' is not a folder of the project; not run"
+    return path
+
+
 def run_rollbacks(
     loaded: LoadedManifest, verdicts: Mapping[str, GateVerdict], rootdir: Path
 ) -> dict[str, dict[str, Any]]:
@@ -30,8 +43,12 @@ def run_rollbacks(
         if verdicts[gate.id].verdict not in {"FAIL", "ERROR"}:
             continue
         spec = gate.rollback
-        cwd = rootdir / spec.cwd if spec.cwd else rootdir
         record: dict[str, Any] = {"run": list(spec.run)}
+        cwd = rollback_cwd(rootdir, spec.cwd)
+        if isinstance(cwd, str):
+            record.update(exit_code=None, ok=False, error=cwd, output=cwd)
+            done[gate.id] = record
+            continue
         try:
             proc = subprocess.run(
                 spec.run,

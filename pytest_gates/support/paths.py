@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Final
 
@@ -64,12 +64,47 @@ def excluder(patterns: Iterable[str]) -> Callable[[str], bool]:
 
 
 @dataclass(frozen=True)
+class Outside:
+    """A match that resolves outside the rootdir (through ``link``, a symlink): never read."""
+
+    name: str
+    link: str
+    target: Path
+
+    def message(self) -> str:
+        how = "a symlink" if self.link == self.name else f"through the symlink '{self.link}'"
+        return f"{self.name} -> {self.target}: outside the project ({how} out of the rootdir)"
+
+
+def outside_root(rootdir: Path, name: str) -> Outside | None:
+    """``name`` (rootdir-relative, posix) as an :class:`Outside` if it resolves out of
+    ``rootdir``; ``None`` if it stays inside."""
+    root = rootdir.resolve()
+    target = (rootdir / name).resolve()
+    if target.is_relative_to(root):
+        return None
+    parts = name.split("/")
+    link = next(
+        (
+            "/".join(parts[: n + 1])
+            for n in range(len(parts))
+            if (rootdir.joinpath(*parts[: n + 1])).is_symlink()
+            and not rootdir.joinpath(*parts[: n + 1]).resolve().is_relative_to(root)
+        ),
+        name,
+    )
+    return Outside(name=name, link=link, target=target)
+
+
+@dataclass(frozen=True)
 class Match:
-    """The files one pattern matched, and how many of its matches ``exclude`` removed."""
+    """The files one pattern matched, how many of its matches ``exclude`` removed, and the
+    matches that resolve outside the rootdir (left out of ``files``)."""
 
     pattern: str
     files: list[Path]
     excluded: int
+    outside: list[Outside] = field(default_factory=list)
 
     def missing_message(self) -> str:
         if self.excluded:
@@ -83,7 +118,8 @@ def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
     """The regular files under ``rootdir`` that ``pattern`` names, sorted by relative path.
 
     As in the shell, hidden files and directories (``.git``, ``.venv``) are matched only by a
-    part of the pattern that starts with a dot.
+    part of the pattern that starts with a dot. A match that resolves outside the rootdir (a
+    symlink, or a folder it goes through) is not a file of the project: it is in ``outside``.
     """
     excludes = excluder(exclude)
     pattern = _posix(pattern)
@@ -94,25 +130,57 @@ def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
         path = rootdir / pattern
         candidates = [path] if path.is_file() else []
     by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
-    kept = [by_name[name] for name in sorted(by_name) if not excludes(name)]
-    return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(kept))
+    names = [name for name in sorted(by_name) if not excludes(name)]
+    outside = [out for out in (outside_root(rootdir, name) for name in names) if out is not None]
+    refused = {out.name for out in outside}
+    kept = [by_name[name] for name in names if name not in refused]
+    return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(names), outside=outside)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What patterns matched: the files inside the rootdir as (rootdir-relative posix name,
+    path) sorted by name; each pattern's :class:`Match`; and the matches outside the rootdir,
+    sorted by name, that are never to be read."""
+
+    files: list[tuple[str, Path]]
+    matches: list[Match]
+    outside: list[Outside]
+
+    @property
+    def empty(self) -> list[Match]:
+        """The patterns that matched nothing, inside the rootdir or out."""
+        return [m for m in self.matches if not m.files and not m.outside]
+
+
+def expand_confined(
+    rootdir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
+) -> Expansion:
+    """Every file the patterns match inside the rootdir, once each; each pattern's match; and
+    what resolves outside the rootdir."""
+    files: dict[str, Path] = {}
+    outside: dict[str, Outside] = {}
+    matches = [expand(rootdir, pattern, exclude) for pattern in patterns]
+    for match in matches:
+        for path in match.files:
+            # Named as globbed, not resolved: a symlink must not leak an absolute path.
+            files.setdefault(path.relative_to(rootdir).as_posix(), path)
+        for out in match.outside:
+            outside.setdefault(out.name, out)
+    return Expansion(
+        files=sorted(files.items()),
+        matches=matches,
+        outside=[outside[name] for name in sorted(outside)],
+    )
 
 
 def expand_all(
     rootdir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
 ) -> tuple[list[tuple[str, Path]], list[Match]]:
-    """Every file the patterns match, once each as (rootdir-relative posix name, path), sorted
-    by name; and the patterns that matched nothing."""
-    files: dict[str, Path] = {}
-    empty: list[Match] = []
-    for pattern in patterns:
-        match = expand(rootdir, pattern, exclude)
-        if not match.files:
-            empty.append(match)
-        for path in match.files:
-            # Named as globbed, not resolved: a symlink must not leak an absolute path.
-            files.setdefault(path.relative_to(rootdir).as_posix(), path)
-    return sorted(files.items()), empty
+    """Every file the patterns match inside the rootdir, once each as (rootdir-relative posix
+    name, path), sorted by name; and the patterns that matched no such file."""
+    expansion = expand_confined(rootdir, patterns, exclude)
+    return expansion.files, [match for match in expansion.matches if not match.files]
 
 
 def plural(count: int, noun: str) -> str:

@@ -212,10 +212,9 @@ def test_parse_format_is_validated() -> None:
         files.parse({"exist": []})
 
 
-def test_a_symlink_is_named_as_it_sits_in_the_project(run_check, write, tmp_path) -> None:
-    outside = tmp_path / "outside.json"
-    outside.write_text("{")
-    (write("docs/x.txt", "x").parent / "link.json").symlink_to(outside)
+def test_a_symlink_is_named_as_it_sits_in_the_project(run_check, write) -> None:
+    target = write("data/real.txt", "{")
+    (write("docs/x.txt", "x").parent / "link.json").symlink_to(target)
     result = run_check(files, {"exist": ["docs/*.json"], "parse": "json"})
     assert [(f.location.path, f.message) for f in result.findings] == [
         ("docs/link.json", "invalid JSON: Expecting property name enclosed in double quotes"),
