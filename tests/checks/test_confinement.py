@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
+from pytest_gates.checks.api import CheckContext
 from pytest_gates.checks.file_size import file_size
 from pytest_gates.checks.files import files
 from pytest_gates.checks.schema import schema
@@ -17,46 +14,6 @@ from pytest_gates.errors import CheckError
 from pytest_gates.support.paths import expand, expand_all
 from tests.checks.conftest import RunCheck, Write
 from tests.helpers import GatesProject
-
-
-@pytest.fixture
-def check_ctx(tmp_path: Path) -> CheckContext:
-    """A context whose rootdir is an empty project folder, with a folder beside it."""
-    root = tmp_path / "project"
-    root.mkdir()
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    return CheckContext(
-        rootdir=root,
-        gate_id="demo.gate",
-        check_id="demo-check",
-        tmp_path=scratch,
-        timeout=120,
-        environ=dict(os.environ),
-    )
-
-
-@pytest.fixture
-def write(check_ctx: CheckContext) -> Write:
-    """``write("a/b.py", text)``: a file in the project."""
-
-    def write(name: str, content: str | bytes = "") -> Path:
-        path = check_ctx.rootdir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(str(content), encoding="utf-8")
-        return path
-
-    return write
-
-
-@pytest.fixture
-def run_check(check_ctx: CheckContext) -> RunCheck:
-    """``run_check(kind, params)``: validate the parameters and run the kind."""
-
-    def run_check(kind: CheckKind[Any], raw: Mapping[str, Any]) -> CheckResult:
-        return kind.run(kind.parse(raw), check_ctx)
-
-    return run_check
 
 
 @pytest.fixture
