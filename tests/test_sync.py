@@ -358,6 +358,21 @@ POLICY_ERRORS = [
         "gates.yaml:4: projection.allow: unexpected key 'job'; expected one of: jobs, keys, steps "
         "(did you mean 'jobs'?)",
     ),
+    (
+        "signing: {}\n",
+        "gates.yaml:4: projection.signing: signing needs a secret (the repository secret with "
+        "the release key), keyless: true, or both",
+    ),
+    (
+        "signing: {secret: GITHUB_TOKEN}\n",
+        "gates.yaml:4: projection.signing.secret: expected the name of a repository secret "
+        "(letters, digits and '_', not starting with a digit or GITHUB_), found 'GITHUB_TOKEN'",
+    ),
+    (
+        "signing: {keyless: true, trust: /etc/trust.yaml}\n",
+        "gates.yaml:4: projection.signing.trust: expected a path relative to the project root, "
+        "found '/etc/trust.yaml'",
+    ),
 ]
 
 

@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from pytest_gates.errors import ManifestError
-from pytest_gates.model.load import load_manifest
 from pytest_gates.projection.targets.github.workflow import STATEMENT_SCRIPT
 from pytest_gates.trust import DECISION_PREDICATE_TYPE
 from tests.helpers import GatesProject
@@ -235,35 +233,6 @@ def test_a_generated_manifest_gets_its_generate_check_step(tmp_path: Path) -> No
         "check the CI files against the manifest"
     )
     assert project.messages() == []
-
-
-SIGNING_ERRORS = [
-    (
-        "signing: {}\n",
-        "gates.yaml:4: projection.signing: signing needs a secret (the repository secret with "
-        "the release key), keyless: true, or both",
-    ),
-    (
-        "signing: {secret: GITHUB_TOKEN}\n",
-        "gates.yaml:4: projection.signing.secret: expected the name of a repository secret "
-        "(letters, digits and '_', not starting with a digit or GITHUB_), found 'GITHUB_TOKEN'",
-    ),
-    (
-        "signing: {keyless: true, trust: /etc/trust.yaml}\n",
-        "gates.yaml:4: projection.signing.trust: expected a path relative to the project root, "
-        "found '/etc/trust.yaml'",
-    ),
-]
-
-
-@pytest.mark.parametrize(("policy", "problem"), SIGNING_ERRORS, ids=[p for p, _ in SIGNING_ERRORS])
-def test_the_signing_policy_is_validated_with_located_errors(
-    tmp_path: Path, policy: str, problem: str
-) -> None:
-    path = SyncProject(tmp_path, policy).manifest(policy)
-    with pytest.raises(ManifestError) as info:
-        load_manifest(path, "gates.yaml")
-    assert info.value.problems == [problem]
 
 
 LOG_FROM = "${{ steps.last-decision.outputs.log-from }}"

@@ -17,8 +17,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from pytest_gates.errors import SourceError
 from pytest_gates.model.document import Document, format_validation_error
-from pytest_gates.model.load import check_document, graph_problems, suite_problems
+from pytest_gates.model.load import document_problems
 from pytest_gates.model.manifest import Manifest
+from pytest_gates.model.parse import compose, construct
 from pytest_gates.sources.completeness import completeness_problems
 from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet
 from pytest_gates.sources.models import Capability, Differential, in_release
@@ -391,20 +392,9 @@ def projection_problems(sources: SourceSet) -> list[str]:
 def manifest_problems(sources: SourceSet, text: str) -> list[str]:
     """The generated text, loaded as ``pytest --gates`` loads it: what is left to refuse."""
     display = f"{sources.config.model.output} (as generated)"
-    doc = Document(
-        display,
-        yaml.safe_load(text),
-        yaml.compose(text, Loader=yaml.SafeLoader),
-        sha256_bytes(text.encode()),
-    )
-    problems = check_document(doc)
-    if problems:
-        return problems
-    try:
-        manifest = Manifest.model_validate(doc.data)
-    except ValidationError as exc:
-        return doc.validation_problems(exc, model=Manifest)
-    return graph_problems(doc, manifest) + suite_problems(doc, manifest, sources.root)
+    root, loader = compose(text)
+    doc = Document(display, construct(loader, root, text), root, sha256_bytes(text.encode()))
+    return document_problems(doc, sources.root)[1]
 
 
 def generate(sources: SourceSet) -> str:
