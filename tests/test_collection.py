@@ -152,7 +152,7 @@ def test_a_manifest_error_is_a_usage_error_without_traceback(project: GatesProje
         [
             "ERROR: invalid gate manifest",
             "manifests/gates.yaml:4: gates[id='a'].checks[id='c']: unexpected key 'bogus'; expected "
-            "one of: counter, description, id, kind, outcome, passes_on, seconds",
+            "one of: counter, description, id, idempotent, kind, outcome, passes_on, seconds",
         ]
     )
     assert "Traceback" not in result.stderr.str()

@@ -43,8 +43,9 @@ def test_every_mistake_is_reported_at_once(
     assert main(["validate", "gates.yaml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         "gates.yaml:6: gates[id='a'].timeout: expected less than or equal to 86400, found '1e100'",
-        "gates.yaml:8: gates[id='a']: unexpected key 'retyr'; expected one of: blocking, checks, "
-        "class, description, expected_duration, id, needs, on_failure, retry, rollback, suites, "
+        "gates.yaml:8: gates[id='a']: unexpected key 'retyr'; expected one of: approval, "
+        "blocking, checks, class, degrade, description, executor, expected_duration, id, needs, "
+        "on_failure, override_window, retry, reviews, rollback, rollback_on, sequential, suites, "
         "timeout, together (did you mean 'retry'?)",
         "gates.yaml:7: gates[id='a'].needs[0]: expected the id of a gate in this manifest (a), "
         "found 'qa.test'",

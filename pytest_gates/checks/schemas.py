@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from pytest_gates.checks.api import CheckKind
+from pytest_gates.model.kinds import CHECK_KEYS
 from pytest_gates.model.manifest import CheckSpec, Manifest
 from pytest_gates.sources.models import SOURCE_MODELS, GenerateConfig, SourceModel, source_stem
 from pytest_gates.support.schema_text import SCHEMA_DIALECT
 
-COMMON_CHECK_KEYS: Final = ("id", "kind", "description")
+COMMON_CHECK_KEYS: Final = CHECK_KEYS
 #: Each source schema's name (its file is ``<name>.schema.json``) and the model it comes from;
 #: the extra gates' schema is the manifest's gates, see :func:`source_schemas`.
 SOURCE_SCHEMAS: Final[dict[str, type[SourceModel]]] = {

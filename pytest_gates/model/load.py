@@ -114,6 +114,9 @@ class _RawGate:
     needs: list[tuple[int, str]]
     checks: list[tuple[int, str]]
     suites: list[tuple[int, str]]
+    reviews: str | None = None
+    executor: str | None = None
+    rollback_on: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _strings(entries: Any) -> list[tuple[int, str]]:
@@ -141,9 +144,51 @@ def _raw_gates(data: Any) -> list[_RawGate]:
                     if isinstance(check, dict) and isinstance(check.get("id"), str)
                 ],
                 _strings(gate.get("suites")),
+                _string(gate.get("reviews")),
+                _string(gate.get("executor")),
+                _strings(gate.get("rollback_on")),
             )
         )
     return found
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _duty_problems(doc: Document, gates: list[_RawGate], index: dict[str, int]) -> list[str]:
+    """``reviews`` and ``rollback_on`` name gates of the manifest; writer and reviewer differ."""
+    problems: list[str] = []
+    by_id = {gate.id: gate for gate in gates if gate.id is not None}
+    known = ", ".join(sorted(index))
+    for gate in gates:
+        if gate.reviews is not None and gate.reviews != gate.id:
+            reviewed = by_id.get(gate.reviews)
+            if reviewed is None:
+                problems.append(
+                    doc.error(
+                        ["gates", gate.index, "reviews"],
+                        f"expected the id of a gate in this manifest ({known}), "
+                        f"found '{gate.reviews}'",
+                    )
+                )
+            elif gate.executor is not None and gate.executor == reviewed.executor:
+                problems.append(
+                    doc.error(
+                        ["gates", gate.index, "executor"],
+                        f"gate '{gate.id}' reviews gate '{reviewed.id}' and both are run by "
+                        f"'{gate.executor}': writer and reviewer must be different identities",
+                    )
+                )
+        for n, target in gate.rollback_on:
+            if target not in index:
+                problems.append(
+                    doc.error(
+                        ["gates", gate.index, "rollback_on", n],
+                        f"expected the id of a gate in this manifest ({known}), found '{target}'",
+                    )
+                )
+    return problems
 
 
 def graph_problems(doc: Document, manifest: Manifest | None = None) -> list[str]:
@@ -193,6 +238,7 @@ def graph_problems(doc: Document, manifest: Manifest | None = None) -> list[str]
                         f"expected the id of a gate in this manifest ({known}), found '{need}'",
                     )
                 )
+    problems.extend(_duty_problems(doc, gates, index))
     if not problems:
         needs: dict[str, list[str]] = {}
         for gate in gates:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pytest_gates.model.names import GATE_CLASSES as GATE_CLASSES
 from pytest_gates.model.names import GateClass as GateClass
@@ -29,6 +29,32 @@ MAX_SECONDS: Final = 86_400.0
 #: A timeout or duration in seconds: finite and within the bounds.
 Seconds = Annotated[float, Field(ge=MIN_TIMEOUT, le=MAX_SECONDS, allow_inf_nan=False)]
 Strategy = Literal["retry", "degrade", "block", "rollback"]
+
+#: The longest approval window a manifest may set: thirty days.
+MAX_WINDOW: Final = 30 * 86_400.0
+_UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
+DURATION_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?[smhd]$"
+
+
+def parse_duration(value: object) -> object:
+    """``"30m"``, ``"24h"``, ``"7d"`` or ``"90s"`` -> seconds; numbers pass through unchanged
+    (pydantic then checks them), anything else is left for pydantic to refuse."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text and text[-1] in _UNITS:
+            try:
+                return float(text[:-1]) * _UNITS[text[-1]]
+            except ValueError:
+                return value
+    return value
+
+
+#: A length of time: seconds, or a string such as ``30m``, ``24h`` or ``7d``.
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(gt=0, le=MAX_WINDOW, allow_inf_nan=False),
+]
 
 
 class StrictModel(BaseModel):
@@ -54,6 +80,13 @@ class Retry(StrictModel):
         return self.backoff[min(attempt - 2, len(self.backoff) - 1)]
 
 
+class RollbackVerify(StrictModel):
+    """The command that proves a rollback worked; its failure makes the rollback an ERROR."""
+
+    run: list[str] = Field(min_length=1)
+    timeout: Seconds = 300
+
+
 class Rollback(StrictModel):
     """The command run (once, after the session) when a gate with ``on_failure: rollback`` fails."""
 
@@ -61,6 +94,32 @@ class Rollback(StrictModel):
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout: Seconds = 300
+    verify: RollbackVerify | None = None
+
+
+class Approval(StrictModel):
+    """A gate that needs signed approvals (``pytest-gates approve``) to pass."""
+
+    required: bool = True
+    #: Trust-file roles, one of which each counted signer must hold.
+    roles: list[str] = Field(default_factory=lambda: ["approver"], min_length=1)
+    #: Distinct valid signers needed.
+    threshold: int = Field(default=1, ge=1, le=20)
+
+
+class Degrade(StrictModel):
+    """How long a gate may stay DEGRADED: the run that would make it ``max_consecutive + 1``
+    DEGRADED verdicts in a row (read from the persistent log) is a FAIL instead."""
+
+    max_consecutive: int = Field(ge=1, le=10_000)
+
+
+class ReleasePolicy(StrictModel):
+    """The release policy: what a decision may rest on."""
+
+    #: ``GO_WITH_BYPASS`` (an override or an emergency approval) exits 0 and passes the
+    #: generated decision job only when this is true.
+    allow_bypass: bool = False
 
 
 class CheckSpec(BaseModel):
@@ -74,6 +133,9 @@ class CheckSpec(BaseModel):
     id: GateId
     kind: str = Field(min_length=1)
     description: str = ""
+    #: False for a check that must never run twice (a deploy, a publish): retrying it is a
+    #: manifest error.
+    idempotent: bool = True
 
     @property
     def params(self) -> dict[str, Any]:
@@ -85,6 +147,12 @@ class Defaults(StrictModel):
 
     timeout: Seconds | None = 300
     on_failure: Strategy = "block"
+    #: The most consecutive DEGRADED verdicts a gate may have.
+    degrade: Degrade = Field(default_factory=lambda: Degrade(max_consecutive=3))
+    #: How long after a gate's failure an ``--override`` approval may turn it into BYPASSED.
+    override_window: Duration = 86_400.0
+    #: A bound on the whole run: what has not finished by then is ERROR, the decision NO_GO.
+    max_duration: Seconds | None = None
 
 
 class Generated(StrictModel):
@@ -117,6 +185,22 @@ class Gate(StrictModel):
     )
     #: Keep the gate's items in one shard and on one worker (shared expensive fixtures).
     together: bool = False
+    #: Once a check fails, the gate's later checks do not run (blocked by that check).
+    sequential: bool = False
+    #: Signed approvals this gate needs to pass.
+    approval: Approval | None = None
+    #: Overrides ``defaults.override_window``.
+    override_window: Duration | None = None
+    #: Overrides ``defaults.degrade``.
+    degrade: Degrade | None = None
+    #: The identity (as the trust file names it) that runs this gate: its writer.
+    executor: str | None = Field(default=None, min_length=1, max_length=200)
+    #: The gate whose output this gate reviews: it needs a review approval from an identity that
+    #: is neither that gate's executor nor the commit's author.
+    reviews: GateId | None = None
+    #: Gates whose failure triggers this gate's rollback (a deploy rolled back by a failing
+    #: verification downstream).
+    rollback_on: list[GateId] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _strategy_is_complete(self) -> Gate:
@@ -128,6 +212,17 @@ class Gate(StrictModel):
             raise ValueError(
                 "on_failure: rollback needs a rollback block, e.g. rollback: {run: [...]}"
             )
+        if self.rollback_on and self.rollback is None:
+            raise ValueError("rollback_on needs a rollback block, e.g. rollback: {run: [...]}")
+        if self.reviews is not None and self.reviews == self.id:
+            raise ValueError(f"a gate cannot review itself, found reviews: '{self.reviews}'")
+        if self.retry is not None or self.on_failure == "retry":
+            for check in self.checks:
+                if not check.idempotent:
+                    raise ValueError(
+                        f"check '{check.id}' is idempotent: false and cannot be retried; "
+                        "remove the gate's retry or split the check into its own gate"
+                    )
         return self
 
 
@@ -141,6 +236,8 @@ class Manifest(StrictModel):
     gates: list[Gate] = Field(min_length=1)
     #: How ``pytest-gates sync`` projects the gates into CI files, and what may be kept by hand.
     projection: ProjectionPolicy = Field(default_factory=ProjectionPolicy)
+    #: What a release decision may rest on (bypass).
+    policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
 
     def needs(self) -> dict[str, list[str]]:
         """The needs graph: each gate's id -> the ids it needs, in manifest order."""
@@ -164,3 +261,13 @@ class Manifest(StrictModel):
 
     def timeout(self, gate: Gate) -> float | None:
         return gate.timeout if gate.timeout is not None else self.defaults.timeout
+
+    def degrade_limit(self, gate: Gate) -> int:
+        """The most consecutive DEGRADED verdicts ``gate`` may have."""
+        return (gate.degrade or self.defaults.degrade).max_consecutive
+
+    def override_window(self, gate: Gate) -> float:
+        """Seconds after a failure within which an override approval counts."""
+        if gate.override_window is not None:
+            return gate.override_window
+        return self.defaults.override_window
