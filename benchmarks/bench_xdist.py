@@ -8,9 +8,9 @@ files run three ways:
 * ``pytest --gates -n 2``: the gate session, distributed by our scheduler (installed through
   ``pytest_xdist_make_scheduler`` whenever ``--gates`` is on);
 * ``pytest -p no:gates -n 2 --dist load gate_suites`` and ``... --dist worksteal gate_suites``:
-  plain pytest over the same files. Without ``--gates`` our plugin skips the directories a
-  manifest names as suites, so the baselines switch the plugin off (``-p no:gates``) and name
-  the suite folder: same files, same node ids, same rootdir, only the scheduler differs.
+  plain pytest over the same files. The baselines switch the plugin off (``-p no:gates``; without
+  ``--gates`` it changes nothing anyway) and name the suite folder: same files, same node ids,
+  same rootdir, only the scheduler differs.
 
 Before measuring, a first run records the durations our scheduler reads
 (``--gates --gates-store-durations``, into ``manifests/durations.json``); where that option does

@@ -1,13 +1,13 @@
 """pytest entry point (``pytest11: gates``): options, ini keys, markers, and the switch.
 
-Without ``--gates`` nothing of ours runs but one thing: the directories named as gate suites are
-not collected, so a project's plain ``pytest`` run is what it was before the gates existed.
+Without ``--gates`` nothing of ours runs (the markers are registered, nothing else): a project's
+plain ``pytest`` run collects what it collects without the plugin, gate suites included when the
+project's own ``testpaths`` reach them, so a suite can be an ordinary test file too.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Final
 
 import pytest
@@ -34,6 +34,13 @@ SIGN_KEY_HELP: Final = (
 SIGN_KEY_ENV_HELP: Final = (
     "sign the decision with the private key whose PEM this environment variable holds (a CI secret)"
 )
+APPROVALS_HELP: Final = (
+    "the folder of signed approvals that pytest-gates approve writes (default: approvals/)"
+)
+FIX_HELP: Final = (
+    "apply the auto-fixes a check allows (site_conformity: hreflang, canonical, meta tags) and "
+    "record them in the evidence"
+)
 LOG_FROM_HELP: Final = (
     "continue this transition log (the last decision's transitions.jsonl): checked, then copied "
     "into the output folder before this run's lines"
@@ -45,8 +52,6 @@ MARKERS: Final = (
     "advisory: an item of an advisory gate: its failure degrades, it does not block (pytest-gates)",
     "gate(id): the release gate an item belongs to (pytest-gates)",
 )
-
-INERT_SUITES_KEY: Final = pytest.StashKey[tuple[Path, ...]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,18 +76,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gates-sign-key-env", metavar="VAR", dest="gates_sign_key_env", help=SIGN_KEY_ENV_HELP
     )
     group.addoption("--gates-log-from", metavar="PATH", dest="gates_log_from", help=LOG_FROM_HELP)
+    group.addoption(
+        "--gates-fix", action="store_true", default=False, dest="gates_fix", help=FIX_HELP
+    )
+    group.addoption("--gates-approvals", metavar="DIR", dest="gates_approvals", help=APPROVALS_HELP)
     parser.addini("gates_manifest", MANIFEST_HELP, default="")
     parser.addini("gates_out", OUT_HELP, default="")
     parser.addini("gates_durations", DURATIONS_HELP, default="")
     parser.addini("gates_sign_key", SIGN_KEY_HELP, default="")
     parser.addini("gates_sign_key_env", SIGN_KEY_ENV_HELP, default="")
     parser.addini("gates_log_from", LOG_FROM_HELP, default="")
+    parser.addini("gates_fix", FIX_HELP, type="bool", default=False)
+    parser.addini("gates_approvals", APPROVALS_HELP, default="")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_gates import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    if getattr(early_config.known_args_namespace, "gates", False):
+        from pytest_gates.session.suitecov import start_early
+
+        start_early(early_config)  # covered suites: measure before the conftests import code
 
 
 def gates_enabled(config: pytest.Config) -> bool:
@@ -98,8 +117,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_gates.session.configure import build_context, gate_args
     from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY, CollectionState
     from pytest_gates.session.runtime import RuntimePlugin
+    from pytest_gates.session.suitecov import PLUGIN_NAME as SUITECOV
+    from pytest_gates.session.suitecov import SuiteCoverageNodes, SuiteCoverageRun
 
     context = build_context(config)
+    from pytest_gates.checks.site.fixing import enable_fix, restore_fix
+
+    previous = enable_fix(bool(config.getoption("gates_fix") or config.getini("gates_fix")))
+    config.add_cleanup(lambda: restore_fix(previous))
     state = CollectionState()
     config.stash[CONTEXT_KEY] = context
     config.stash[SESSION_KEY] = state
@@ -107,6 +132,15 @@ def pytest_configure(config: pytest.Config) -> None:
         # Under --gates the session is the gates: the manifest and the suites, nothing else.
         config.args = gate_args(context)
     config.pluginmanager.register(RuntimePlugin(config, context, state), "gates-runtime")
+    from pytest_gates.session.approvals import PLUGIN_NAME, ApprovalPlugin, SessionApprovals
+
+    approvals = ApprovalPlugin(SessionApprovals.of(config, context))
+    config.pluginmanager.register(approvals, PLUGIN_NAME)
+    measure = not config.option.collectonly and (
+        hasattr(config, "workerinput") or not _distributing(config)
+    )
+    suitecov = SuiteCoverageRun(config, context, measure)
+    config.pluginmanager.register(suitecov, SUITECOV)
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller gathers, folds and writes
     from pytest_gates.session.controller import ControllerPlugin
@@ -123,6 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         hooks = XdistHooks(config, context.plan, tracker, controller)
         config.pluginmanager.register(hooks, "gates-xdist")
+        config.pluginmanager.register(SuiteCoverageNodes(suitecov), "gates-suitecov-nodes")
 
 
 def _distributing(config: pytest.Config) -> bool:
@@ -134,7 +169,8 @@ def _distributing(config: pytest.Config) -> bool:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     controller = config.pluginmanager.get_plugin("gates-controller")
-    for name in ("gates-xdist", "gates-controller", "gates-runtime"):
+    names = ("gates-xdist", "gates-suitecov-nodes", "gates-controller", "gates-suitecov")
+    for name in (*names, "gates-approvals", "gates-runtime"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
@@ -143,49 +179,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if not gates_enabled(config):
         return
     from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY
+    from pytest_gates.session.suitecov import stop_early
 
+    stop_early(config)
     if CONTEXT_KEY in config.stash:
         del config.stash[CONTEXT_KEY]
     if SESSION_KEY in config.stash:
         del config.stash[SESSION_KEY]
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if gates_enabled(config):
-        return None  # the runtime plugin decides
-    suites = config.stash.get(INERT_SUITES_KEY, None)
-    if suites is None:
-        suites = _suites_leniently(config)
-        config.stash[INERT_SUITES_KEY] = suites
-    path = collection_path.resolve()
-    if any(path == suite or path.is_relative_to(suite) for suite in suites):
-        return True
-    return None
-
-
-def _suites_leniently(config: pytest.Config) -> tuple[Path, ...]:
-    """The suites a manifest names, read without validating: a broken manifest is not this
-    run's business when gates are off, so any problem just means no suites."""
-    value = config.getoption("gates_manifest") or config.getini("gates_manifest")
-    if config.getoption("gates_manifest"):
-        path = config.invocation_params.dir / str(value)
-    elif value:
-        path = (config.inipath.parent if config.inipath else config.rootpath) / str(value)
-    else:
-        path = config.rootpath / "manifests" / "gates.yaml"
-    if not path.is_file():
-        return ()
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return ()
-    if not isinstance(data, dict) or not isinstance(data.get("gates"), list):
-        return ()
-    suites = []
-    for gate in data["gates"]:
-        entries = gate.get("suites") if isinstance(gate, dict) else None
-        if isinstance(entries, list):
-            suites += [(config.rootpath / s).resolve() for s in entries if isinstance(s, str) and s]
-    return tuple(suites)

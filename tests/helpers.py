@@ -31,7 +31,7 @@ def _run(p, ctx):
     if p.outcome == "pass":
         return CheckResult(passed=True, summary="all good")
     if p.outcome == "fail":
-        finding = Finding(rule="demo.bad", message="bad thing",
+        finding = Finding(rule="demo.bad", severity="minor", message="bad thing",
                           location=Location(path="src/a.py", line=3, column=1), fix_hint="fix it")
         return CheckResult(passed=False, summary="1 bad thing", findings=[finding])
     if p.outcome == "raise":

@@ -77,7 +77,7 @@ def test_an_advisory_failure_degrades_warns_and_does_not_fail_the_session(
     finding = project.evidence("size")["body"]["items"][0]["findings"][0]
     assert finding == {
         "rule": "demo.bad",
-        "severity": "error",
+        "severity": "minor",
         "message": "bad thing",
         "fix_hint": "fix it",
         "location": {"path": "src/a.py", "line": 3, "column": 1, "pointer": None},
@@ -120,7 +120,7 @@ def test_an_unknown_check_kind_is_error_naming_the_known_kinds(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*unknown check kind 'telepathy' (known kinds: artifacts, command, coverage, differential, file_size, files, ledger, manifest_fresh, obligations, release_report, schema, scripted, scripted_once, sync)*"
+            "*unknown check kind 'telepathy' (known kinds: artifacts, benchmark, command, coverage, differential, file_size, files, http, ledger, links, manifest_fresh, obligations, ready, release_report, research, schema, scripted, scripted_once, site_conformity, symbols, sync)*"
         ]
     )
     assert project.verdicts() == {"odd": "ERROR"}

@@ -60,7 +60,7 @@ def test_a_lint_error_fails_qa_lint_and_blocks_the_review(demo: GatesProject) ->
     assert demo.verdicts() == {**ALL_PASS, "qa.lint": "FAIL", "review.suite": "BLOCKED"}
     assert finding(demo, "qa.lint") == {
         "rule": "F401",
-        "severity": "error",
+        "severity": "major",
         "message": "`os` imported but unused",
         "location": {"path": "src/demo/__init__.py", "line": 2, "column": 8, "pointer": None},
         "fix_hint": "see https://docs.astral.sh/ruff/rules/unused-import",

@@ -111,11 +111,11 @@ def test_the_decision_the_failed_gates_and_their_findings_are_visible(page: Path
     # The findings: Markdown rendered (no backticks or asterisks shown), messages as text.
     items = [text for _, text in dom.find("li")]
     (ruff,) = [t for t in items if "F401" in t]
-    assert ruff.startswith("src/my app/broken.py:1:12 F401 (error) os imported but unused <b>bold")
+    assert ruff.startswith("src/my app/broken.py:1:12 F401 (major) os imported but unused <b>bold")
     assert "`" not in ruff
     assert "**" not in ruff
     assert [t for t in items if "size.lines" in t] == [
-        "src/big.py:1 size.lines (warning) too long: 900 lines"
+        "src/big.py:1 size.lines (major) too long: 900 lines"
     ]
     codes = [text for _, text in dom.find("code")]
     assert {"os", "code"} <= set(codes)

@@ -59,8 +59,9 @@ def test_a_typo_in_a_gate_key_is_named_with_the_gate_id_and_a_suggestion(tmp_pat
     )
     assert problems(tmp_path, text) == [
         "gates.yaml:11: gates[id='qa.lint']: unexpected key 'retyr'; expected one of: approval, "
-        "blocking, checks, class, degrade, description, executor, expected_duration, id, needs, "
-        "on_failure, override_window, retry, reviews, rollback, rollback_on, sequential, suites, "
+        "blocking, checks, class, coverage, degrade, description, executor, expected_duration, id, "
+        "needs, on_failure, override_window, retry, reviews, rollback, rollback_on, sequential, "
+        "suites, "
         "timeout, together (did you mean 'retry'?)"
     ]
 

@@ -112,7 +112,7 @@ def test_evidence_holds_the_verdict_items_subject_and_manifest_digest(ran: Gates
     assert item["nodeid"] == "manifests/gates.yaml::lint::ruff"
     assert (item["outcome"], item["check"], item["kind"]) == ("failed", "ruff", "scripted")
     assert item["attempts"] == [{"attempt": 1, "outcome": "failed", "summary": "1 bad thing"}]
-    assert body["findings"] == {"error": 1, "warning": 0, "note": 0}
+    assert body["findings"] == {"critical": 0, "major": 0, "minor": 1}
     assert "duration" in evidence["timing"]["items"]["manifests/gates.yaml::lint::ruff"]
 
 
@@ -252,10 +252,10 @@ def test_markdown_report_reads_as_a_job_summary(ran: GatesProject) -> None:
     md = (ran.root / ".gates" / "report.md").read_text()
     assert md.startswith("# ❌ Release decision: NO_GO\n\n**1 gate did not pass: lint**")
     assert (
-        "| `lint` | structural | blocking | **FAIL** | 0/1 | 1 error | 1 item failed; first: ruff: 1 bad thing |"
+        "| `lint` | structural | blocking | **FAIL** | 0/1 | 1 minor | 1 item failed; first: ruff: 1 bad thing |"
         in md
     )
-    assert "- `src/a.py:3:1` **demo.bad** (error) bad thing — fix: fix it" in md
+    assert "- `src/a.py:3:1` **demo.bad** (minor) bad thing — fix: fix it" in md
 
 
 def test_sarif_lists_each_finding_with_its_location(ran: GatesProject) -> None:
@@ -267,7 +267,11 @@ def test_sarif_lists_each_finding_with_its_location(ran: GatesProject) -> None:
         "artifactLocation": {"uri": "src/a.py"},
         "region": {"startLine": 3, "startColumn": 1},
     }
-    assert result["properties"] == {"gate": "lint", "nodeid": "manifests/gates.yaml::lint::ruff"}
+    assert result["properties"] == {
+        "gate": "lint",
+        "nodeid": "manifests/gates.yaml::lint::ruff",
+        "severity": "minor",
+    }
 
 
 def test_html_report_escapes_what_it_shows(project: GatesProject) -> None:

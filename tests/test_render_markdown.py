@@ -54,11 +54,11 @@ def test_a_pipe_outside_a_table_shows_no_backslash() -> None:
     assert parsed.tags.count("table") == 2
 
 
-def test_an_advisory_gates_error_is_a_warning_everywhere() -> None:
+def test_an_advisory_gates_finding_shows_its_severity_everywhere() -> None:
     report, evidence = sample()
     markdown = render_markdown(report, evidence)
-    assert "| `qa.size` | structural | advisory | **DEGRADED** | 0/1 | 1 warning |" in markdown
-    assert "**size.lines** (warning) too long" in markdown
+    assert "| `qa.size` | structural | advisory | **DEGRADED** | 0/1 | 1 major |" in markdown
+    assert "**size.lines** (major) too long" in markdown
     (row,) = [line for line in render_terminal(report, evidence).splitlines() if "qa.size" in line]
-    assert "1 warning" in row
+    assert "1 major" in row
     assert "error" not in row

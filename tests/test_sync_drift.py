@@ -121,18 +121,23 @@ def test_editing_a_gate_command(project: SyncProject) -> None:
         "run: pytest --gates --gates-out .gates",
         "run: pytest --gates -m structural --gates-out .gates",
     )
-    project.edit('sys.exit(0 if decision == "GO" else 1)', "sys.exit(0)")
+    project.edit('sys.exit(0 if decision == "GO" and legs == "success" else 1)', "sys.exit(0)")
     assert project.messages() == [
         f"{W}:28: job 'gates': the gate command of step 'run the gates' was edited: expected "
         f"`pytest --gates --gates-out .gates`, found `pytest --gates -m structural --gates-out "
         f".gates`",
-        f"{W}:68: job 'result': the gate command of step 'require GO' was edited: expected "
-        f'`import json, sys; report = json.load(open(".gates/report.json", '
+        f"{W}:70: job 'result': the gate command of step 'require GO' was edited: expected "
+        f'`import json, os, sys; report = json.load(open(".gates/report.json", '
         f'encoding="utf-8")); decision = report["body"]["decision"]; '
-        f'print(f"release decision: {{decision}}"); sys.exit(0 if decision == "GO" else 1)`, '
-        f'found `import json, sys; report = json.load(open(".gates/report.json", '
+        f'print(f"release decision: {{decision}}"); '
+        f'legs = os.environ.get("GATES_JOB_RESULT", "success"); '
+        f'print(f"gates job (every shard and Python): {{legs}}"); '
+        f'sys.exit(0 if decision == "GO" and legs == "success" else 1)`, '
+        f'found `import json, os, sys; report = json.load(open(".gates/report.json", '
         f'encoding="utf-8")); decision = report["body"]["decision"]; '
-        f'print(f"release decision: {{decision}}"); sys.exit(0)`',
+        f'print(f"release decision: {{decision}}"); '
+        f'legs = os.environ.get("GATES_JOB_RESULT", "success"); '
+        f'print(f"gates job (every shard and Python): {{legs}}"); sys.exit(0)`',
     ]
 
 
@@ -239,7 +244,7 @@ def test_a_missing_header_missing_file_and_broken_yaml(project: SyncProject) -> 
         f"written by `pytest-gates sync` from manifests/gates.yaml"
     ]
     (project.root / W).write_text(text + "  - broken: [\n")
-    assert project.messages() == [f"{W}:74: not valid YAML: expected <block end>, but found '-'"]
+    assert project.messages() == [f"{W}:78: not valid YAML: expected <block end>, but found '-'"]
     (project.root / W).unlink()
     assert project.messages() == [
         f"{W}: the workflow does not exist, so CI does not run the gates; run `pytest-gates sync`"

@@ -25,8 +25,9 @@ gates:
 """
 
 KNOWN = (
-    "artifacts, command, coverage, differential, file_size, files, ledger, manifest_fresh, "
-    "obligations, release_report, schema, sync"
+    "artifacts, benchmark, command, coverage, differential, file_size, files, http, ledger, "
+    "links, manifest_fresh, obligations, ready, release_report, research, schema, "
+    "site_conformity, symbols, sync"
 )
 
 
@@ -44,8 +45,9 @@ def test_every_mistake_is_reported_at_once(
     assert capsys.readouterr().err.splitlines() == [
         "gates.yaml:6: gates[id='a'].timeout: expected less than or equal to 86400, found '1e100'",
         "gates.yaml:8: gates[id='a']: unexpected key 'retyr'; expected one of: approval, "
-        "blocking, checks, class, degrade, description, executor, expected_duration, id, needs, "
-        "on_failure, override_window, retry, reviews, rollback, rollback_on, sequential, suites, "
+        "blocking, checks, class, coverage, degrade, description, executor, expected_duration, id, "
+        "needs, on_failure, override_window, retry, reviews, rollback, rollback_on, sequential, "
+        "suites, "
         "timeout, together (did you mean 'retry'?)",
         "gates.yaml:7: gates[id='a'].needs[0]: expected the id of a gate in this manifest (a), "
         "found 'qa.test'",

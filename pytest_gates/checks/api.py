@@ -25,11 +25,17 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, final
+from typing import Any, Final, Generic, Literal, TypeVar, final
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from pytest_gates.chain import Verdict
+from pytest_gates.errors import GatesError
 from pytest_gates.model.findings import Finding
+from pytest_gates.model.records import ItemRecord
+
+#: The version of what :meth:`CheckContext.needed` returns.
+NEED_SCHEMA: Final = "pytest-gates/need/v1"
 
 
 class CheckParams(BaseModel):
@@ -53,6 +59,29 @@ class CheckResult(BaseModel):
     output: str = ""
 
 
+class NeedResult(BaseModel):
+    """The final result of a gate that the check's gate needs: its verdict, its items' records
+    and their findings, as its evidence holds them (``schema`` versions the shape)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_: Literal["pytest-gates/need/v1"] = Field(default=NEED_SCHEMA, alias="schema")
+    gate: str
+    verdict: Verdict
+    records: list[ItemRecord] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+@final
+class NeedNotReadable(GatesError):
+    """A check read a gate its gate does not need (or its ``reads`` does not name)."""
+
+
+@final
+class NeedNotFinal(GatesError):
+    """A check read a needed gate that has no final result in this session."""
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What a check may use while it runs."""
@@ -69,7 +98,33 @@ class CheckContext:
     #: The environment commands start with: ``os.environ`` with the running Python's scripts
     #: folder first on ``PATH``, so tools installed next to pytest (ruff, mypy) are found even
     #: when the virtual environment is not activated.
-    environ: Mapping[str, str] = field(default_factory=lambda: default_environ())
+    environ: Mapping[str, str] = field(default_factory=lambda: DefaultEnviron())
+    #: The gates this check may read (its ``reads``, else its gate's ``needs``).
+    readable: tuple[str, ...] = ()
+    #: The final results of the readable gates known to this process.
+    needs: Mapping[str, NeedResult] = field(default_factory=dict)
+
+    def needed(self, gate_id: str) -> NeedResult:
+        """The final result of ``gate_id``, a gate this check may read.
+
+        Raises :class:`NeedNotReadable` for a gate it may not read, and :class:`NeedNotFinal`
+        when that gate has no final result here (deselected, or run on another shard); either
+        makes the check ERROR.
+        """
+        if gate_id not in self.readable:
+            allowed = ", ".join(self.readable) or "none"
+            raise NeedNotReadable(
+                f"check '{self.check_id}' of gate '{self.gate_id}' reads gate '{gate_id}', which "
+                f"it may not read (it may read: {allowed}); a check reads only the gates its "
+                "gate needs"
+            )
+        result = self.needs.get(gate_id)
+        if result is None:
+            raise NeedNotFinal(
+                f"check '{self.check_id}' of gate '{self.gate_id}' reads gate '{gate_id}', which "
+                "has no final result in this session (deselected, or run on another shard)"
+            )
+        return result
 
     def resolve(self, path: str) -> Path:
         return (self.rootdir / path).resolve()
@@ -89,6 +144,29 @@ def default_environ() -> dict[str, str]:
     if scripts not in path.split(os.pathsep):
         environ["PATH"] = os.pathsep.join([scripts, path]) if path else scripts
     return environ
+
+
+class DefaultEnviron(Mapping[str, str]):
+    """:func:`default_environ`, taken when a check first reads it: copying ``os.environ`` costs
+    about half a millisecond, which most checks (those that start no process) need not pay."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] | None = None
+
+    @property
+    def data(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = default_environ()
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 P = TypeVar("P", bound=CheckParams)

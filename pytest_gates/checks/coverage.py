@@ -1,7 +1,11 @@
 """The ``coverage`` kind: a test selection, run under coverage, covers at least a minimum.
 
 pytest runs in a subprocess (``python -m coverage run -m pytest ...``) with a clean environment;
-the measurement is then read in this process through coverage's API.
+the measurement is then read in this process through coverage's API, and the failing tests through
+the small plugin the subprocess loads (:mod:`pytest_gates.checks.testfailures`).
+
+For a gate whose tests should be items of the gate session itself (spread over xdist workers and
+shards), give the gate ``suites`` and a ``coverage`` block instead (:mod:`pytest_gates.session.suitecov`).
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from pydantic import Field, JsonValue
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.process import output_tail, reproducible, run_process
+from pytest_gates.checks.testfailures import FAILURES_ENV, PLUGIN, read_failures
 from pytest_gates.errors import CheckError
-from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import Finding, sorted_findings
 from pytest_gates.model.names import NESTED_ENV
+from pytest_gates.outputs.coverdata import below_min, percent_text, reaches
 from pytest_gates.support.paths import RelPath, plural
 
 #: Variables that would let an outer pytest, xdist worker or coverage run leak into ours.
@@ -127,11 +133,6 @@ def measure(ctx: CheckContext, data_file: Path, config: Path | None) -> Measurem
     return Measurement(total=total, files=files)
 
 
-def _percent(value: float) -> str:
-    # Rounded down, so 84.96 % never shows as the 85.0 % it falls short of.
-    return f"{int(value * 10) / 10:.1f}%"
-
-
 @check_kind("coverage", params=CoverageParams, idempotent=False)
 def coverage(params: CoverageParams, ctx: CheckContext) -> CheckResult:
     """The tests cover at least ``min`` of the code."""
@@ -144,12 +145,15 @@ def coverage(params: CoverageParams, ctx: CheckContext) -> CheckResult:
         argv.append(f"--source={','.join(params.source)}")
     if config is not None:
         argv.append(f"--rcfile={config}")
-    argv += ["-m", "pytest", *params.run]
+    argv += ["-m", "pytest", "-p", PLUGIN, *params.run]
+    failures_file = ctx.tmp_path / "failures.json"
+    env = clean_environ(ctx.environ)
+    env[FAILURES_ENV] = str(failures_file)
     try:
         proc = run_process(
             argv,
             cwd=ctx.rootdir,
-            env=clean_environ(ctx.environ),
+            env=env,
             timeout=ctx.timeout,
             merge_stderr=True,
         )
@@ -188,24 +192,16 @@ def coverage(params: CoverageParams, ctx: CheckContext) -> CheckResult:
             for f in worst
         ],
     )
-    total_text = f"total {_percent(measurement.total)}"
+    total_text = f"total {percent_text(measurement.total)}"
     if code == 1:
-        findings = _failed_tests(output)
+        findings = _failed_tests(failures_file)
         failed = plural(len(findings), "test") if findings[0].location.path else "tests"
         summary = f"{failed} failed; {total_text}"
         return _result(False, summary, findings, details, output)
     minimum = f"minimum {params.min * 100:.1f}%"
-    # A hair of tolerance: 100.0 * 29 / 50 / 100 must not fall short of min: 0.58.
-    if measurement.total / 100.0 >= params.min - 1e-9:
+    if reaches(measurement.total, params.min):
         return _result(True, f"{total_text} >= {minimum}", [], details, output)
-    hint = "add tests for the least covered files"
-    if worst:
-        hint += ": " + ", ".join(f"{f.path} ({_percent(f.percent)})" for f in worst)
-    finding = Finding(
-        rule="coverage.below_min",
-        message=f"total coverage {_percent(measurement.total)} is below the {minimum}",
-        fix_hint=hint,
-    )
+    finding = below_min(measurement.total, params.min, [(f.path, f.percent) for f in worst])
     return _result(False, f"{total_text} < {minimum}", [finding], details, output)
 
 
@@ -221,21 +217,9 @@ def _result(
     )
 
 
-def _failed_tests(output: str) -> list[Finding]:
-    """One finding per line of pytest's short summary (``FAILED``/``ERROR`` lines)."""
-    findings = []
-    for line in output.splitlines():
-        if not line.startswith(("FAILED ", "ERROR ")):
-            continue
-        test = line.split(" ", 1)[1].split(" - ", 1)[0]
-        path = test.split("::", 1)[0]
-        findings.append(
-            Finding(
-                rule="coverage.tests_failed",
-                location=Location(path=path.replace("\\", "/") if path else None),
-                message=line.strip(),
-            )
-        )
+def _failed_tests(failures_file: Path) -> list[Finding]:
+    """One finding per failing test: its node id, file, line and full (bounded) message."""
+    findings = [f.finding("coverage.tests_failed") for f in read_failures(failures_file)]
     if not findings:
         findings.append(
             Finding(

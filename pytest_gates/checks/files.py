@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Final, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 import yaml
-from markdown_it import MarkdownIt
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.support.paths import Outside, RelPath, expand_confined, plural
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -217,7 +219,10 @@ def _html_problems(text: str) -> list[ParseProblem]:
 
 @cache
 def _commonmark() -> MarkdownIt:
-    """CommonMark as markdown-it-py parses it: what "parses" means for Markdown."""
+    """CommonMark as markdown-it-py parses it: what "parses" means for Markdown (imported here,
+    when a Markdown file is first checked: a tenth of a second every gate process saves)."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark")
 
 

@@ -27,6 +27,13 @@ BUILTIN_KIND_MODULES: Final[dict[str, str]] = {
     "release_report": "pytest_gates.checks.release_report",
     "differential": "pytest_gates.checks.differential",
     "sync": "pytest_gates.checks.sync",
+    "ready": "pytest_gates.checks.ready",
+    "symbols": "pytest_gates.checks.symbols",
+    "links": "pytest_gates.checks.links",
+    "site_conformity": "pytest_gates.checks.site_conformity",
+    "research": "pytest_gates.checks.research",
+    "http": "pytest_gates.checks.http",
+    "benchmark": "pytest_gates.checks.benchmark",
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 from pydantic import Field, JsonValue
@@ -22,9 +22,11 @@ from pytest_gates.errors import SourceError
 from pytest_gates.model.findings import Finding, Location
 from pytest_gates.model.guard import GUARD_GATE, with_guard
 from pytest_gates.model.load import LoadedManifest
-from pytest_gates.sources.generate import gate_origins, generate_command, render
-from pytest_gates.sources.load import DEFAULT_CONFIG, SourceSet, load_sources
+from pytest_gates.model.names import DEFAULT_SOURCES_CONFIG as DEFAULT_CONFIG
 from pytest_gates.support.paths import plural
+
+if TYPE_CHECKING:
+    from pytest_gates.sources.load import SourceSet
 
 #: The id of the gate the runner adds to a generated manifest.
 #: The top-level keys of a manifest that generation writes besides the gates.
@@ -47,6 +49,8 @@ def manifest_guard(params: ManifestGuardParams, ctx: CheckContext) -> CheckResul
     findings = [
         Finding(
             rule="manifest.hand_edit",
+            # The runner guards the manifest: a hand edit blocks even where failures degrade.
+            severity="critical",
             location=Location(path=params.manifest),
             message=problem,
             fix_hint=f"regenerate it with: {params.command} (and commit {params.manifest})",
@@ -62,7 +66,12 @@ def manifest_guard(params: ManifestGuardParams, ctx: CheckContext) -> CheckResul
 
 
 def guard_manifest(loaded: LoadedManifest, display: str, rootdir: Path) -> LoadedManifest | None:
-    """``loaded`` with the guard gate added last, when the manifest is generated; else None."""
+    """``loaded`` with the guard gate added last, when the manifest is generated; else None.
+
+    The sources' modules are imported only for a generated manifest: a tenth of a second that
+    every gate process of a hand-written manifest saves."""
+    from pytest_gates.sources.generate import generate_command
+
     data = loaded.document.data if isinstance(loaded.document.data, dict) else {}
     generated = data.get("generated")
     recorded = generated.get("sources") if isinstance(generated, dict) else None
@@ -94,6 +103,8 @@ def _config_of(generated: Any) -> str:
 
 def _claimed_by_config(display: str, rootdir: Path) -> SourceSet | None:
     """The sources whose config writes this manifest, when the manifest no longer says so."""
+    from pytest_gates.sources.load import load_sources
+
     if not (rootdir / DEFAULT_CONFIG).is_file():
         return None
     try:
@@ -108,6 +119,9 @@ def manifest_edits(
 ) -> tuple[list[str], str]:
     """What differs between a generated manifest's data and what its sources generate now, and
     the command that regenerates it."""
+    from pytest_gates.sources.generate import gate_origins, generate_command, render
+    from pytest_gates.sources.load import load_sources
+
     try:
         sources = load_sources(rootdir, config)
     except SourceError as exc:
@@ -116,7 +130,7 @@ def manifest_edits(
         problem = f"manifest: cannot re-project {display} from its sources: {first}"
         return [problem], f"pytest-gates generate{option}"
     command = generate_command(sources)
-    expected = yaml.safe_load(render(sources))
+    expected = yaml.load(render(sources), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     problems: list[str] = []
     recorded = data["generated"].get("sources") or {}
     current = sources.digests()

@@ -41,7 +41,7 @@ def unparsed(tool: str, problem: str, text: str) -> Finding:
     message = f"could not read {tool} output: {problem}"
     if excerpt:
         message += f"; output starts: {excerpt}"
-    return Finding(rule=f"{tool}.unparsed", severity="warning", message=message)
+    return Finding(rule=f"{tool}.unparsed", severity="minor", message=message)
 
 
 class _Loose(BaseModel):
@@ -105,9 +105,9 @@ _MYPY_LINE: Final = re.compile(
     r" (?P<severity>error|warning|note): (?P<message>.*?)(?:  \[(?P<code>[a-z0-9-]+)\])?$"
 )
 _MYPY_SEVERITY: Final[dict[str, Severity]] = {
-    "error": "error",
-    "warning": "warning",
-    "note": "note",
+    "error": "major",
+    "warning": "minor",
+    "note": "minor",
 }
 _MYPY_SUMMARY: Final = re.compile(r"^(Found \d+ errors? in \d+ files?|Success: no issues found)")
 
@@ -134,7 +134,7 @@ def _mypy_json(line: str, relative: PathMapper) -> Finding | str:
     column = diag.column + 1 if diag.column is not None and diag.column >= 0 else None
     return Finding(
         rule=diag.code or "mypy",
-        severity=_MYPY_SEVERITY.get(diag.severity, "warning"),
+        severity=_MYPY_SEVERITY.get(diag.severity, "minor"),
         location=Location(
             path=relative(diag.file),
             line=diag.line if diag.line is not None and diag.line >= 1 else None,
@@ -151,7 +151,8 @@ def _mypy_text(line: str, relative: PathMapper) -> Finding | None:
     if match is None:
         return None
     severity = _MYPY_SEVERITY[match["severity"]]
-    if match["line"] is None and (severity == "note" or not re.search(r"[./]", match["path"])):
+    context = match["severity"] == "note" or not re.search(r"[./]", match["path"])
+    if match["line"] is None and context:
         # A context header ("In function f:"), or mypy's own "mypy: error: ..." usage line.
         return None
     return Finding(
@@ -215,9 +216,9 @@ class _BanditOutput(_Loose):
 
 
 _BANDIT_SEVERITY: Final[dict[str, Severity]] = {
-    "HIGH": "error",
-    "MEDIUM": "error",
-    "LOW": "warning",
+    "HIGH": "critical",
+    "MEDIUM": "major",
+    "LOW": "minor",
 }
 
 
@@ -232,7 +233,7 @@ def parse_bandit(text: str, relative: PathMapper = _same) -> list[Finding]:
     findings = [
         Finding(
             rule=result.test_id,
-            severity=_BANDIT_SEVERITY.get(result.issue_severity.upper(), "note"),
+            severity=_BANDIT_SEVERITY.get(result.issue_severity.upper(), "minor"),
             location=Location(
                 path=relative(result.filename),
                 line=result.line_number if result.line_number and result.line_number >= 1 else None,

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.errors import CheckError, EvidenceError
-from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import Finding, Location, Severity, sorted_findings
 from pytest_gates.model.names import DEFAULT_MANIFEST
 from pytest_gates.outputs.documents import ReportDocument, read_document
 from pytest_gates.outputs.layout import REPORT_FILE
@@ -50,6 +50,11 @@ def _short(commit: Any) -> str:
     return str(commit)[:12] if commit else "none (not a git repository)"
 
 
+#: A missing or stale release report is a matter of freshness: it fails a blocking gate through
+#: the check's result, and lets an advisory one degrade.
+STALE: Final[Severity] = "minor"
+
+
 @check_kind("release_report", params=ReleaseReportParams, idempotent=True)
 def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResult:
     """The last release report is for this commit and manifest, verifies, and its closure holds."""
@@ -59,6 +64,7 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
         rerun = f"pytest --gates -m \"not gate(id='{ctx.gate_id}')\""
         finding = Finding(
             rule="release.missing_report",
+            severity=STALE,
             location=where,
             message=f"no release report at '{params.report}'",
             fix_hint=f"make one with {rerun}, then run pytest --gates again",
@@ -73,7 +79,9 @@ def release_report(params: ReleaseReportParams, ctx: CheckContext) -> CheckResul
     findings: list[Finding] = []
 
     def add(rule: str, message: str, hint: str) -> None:
-        findings.append(Finding(rule=rule, location=where, message=message, fix_hint=hint))
+        findings.append(
+            Finding(rule=rule, severity=STALE, location=where, message=message, fix_hint=hint)
+        )
 
     remake = "run the gates again to make a report for the current subject"
     head = find_subject(ctx.rootdir).commit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_gates.cli import generate, keys, schema, shards, sync, validate, verify
+from pytest_gates.cli import approve, generate, keys, schema, shards, sync, validate, verify
 from pytest_gates.support.version import __version__
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.register(sub)
     generate.register(sub)
     keys.register(sub)
+    approve.register(sub)
     # `pytest-gates CMD --help` opens with what the command does, as the command list says it.
     for choice in sub._choices_actions:
         command = sub.choices[choice.dest]

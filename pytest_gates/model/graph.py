@@ -141,3 +141,15 @@ def blocking_roots(
         return tuple(roots)
     position = {name: i for i, name in enumerate(order)}
     return tuple(sorted(roots, key=lambda name: position.get(name, len(position))))
+
+
+def upstream(node: str, needs: Needs, order: Sequence[str]) -> tuple[str, ...]:
+    """Every node ``node`` needs, at any depth, in ``order``."""
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        for need in needs.get(todo.pop(), ()):
+            if need not in seen:
+                seen.add(need)
+                todo.append(need)
+    return tuple(name for name in order if name in seen)

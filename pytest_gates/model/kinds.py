@@ -34,7 +34,7 @@ class KindTable(Protocol):
 
 
 #: The keys every check has, whatever its kind (the rest are the kind's parameters).
-CHECK_KEYS = ("id", "kind", "description", "idempotent")
+CHECK_KEYS = ("id", "kind", "description", "idempotent", "reads")
 
 
 def raw_checks(data: Any) -> Iterator[tuple[int, int, dict[str, Any]]]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pytest_gates.model.names import GATE_CLASSES as GATE_CLASSES
 from pytest_gates.model.names import GateClass as GateClass
 from pytest_gates.model.policy import ProjectionPolicy
+from pytest_gates.support.paths import RelPath
 
 MANIFEST_VERSION: Final = 1
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]*$"
@@ -136,6 +137,9 @@ class CheckSpec(BaseModel):
     #: False for a check that must never run twice (a deploy, a publish): retrying it is a
     #: manifest error.
     idempotent: bool = True
+    #: The needed gates whose results the check reads (``CheckContext.needed``); each must be
+    #: in its gate's ``needs``. Empty: it may read any gate its gate needs.
+    reads: list[GateId] = Field(default_factory=list)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -163,6 +167,16 @@ class Generated(StrictModel):
     sources: dict[str, str] = Field(default_factory=dict)
 
 
+class SuiteCoverage(StrictModel):
+    """Coverage of a gate's suites, measured in each process that runs them (xdist workers,
+    shards), combined, and judged against ``min`` once."""
+
+    #: What to measure: folders or files, relative to the rootdir.
+    source: list[RelPath] = Field(min_length=1)
+    #: The least total statement coverage that passes, as a fraction (0.85 is 85 %).
+    min: float = Field(gt=0, le=1)
+
+
 class Gate(StrictModel):
     """One named quality dimension: its class, level, needs, limits, strategy, checks and suites."""
 
@@ -178,6 +192,8 @@ class Gate(StrictModel):
     rollback: Rollback | None = None
     checks: list[CheckSpec] = Field(default_factory=list)
     suites: list[str] = Field(default_factory=list)
+    #: Measure the coverage of the suites' tests (a ``coverage`` check runs its own pytest).
+    coverage: SuiteCoverage | None = None
     #: Predicted seconds for the whole gate, spread over its items, for items with no recorded
     #: durations yet (sharding and scheduling only).
     expected_duration: Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] | None = (
@@ -206,6 +222,8 @@ class Gate(StrictModel):
     def _strategy_is_complete(self) -> Gate:
         if not self.checks and not self.suites:
             raise ValueError("a gate needs at least one check or one suite")
+        if self.coverage is not None and not self.suites:
+            raise ValueError("coverage measures a gate's suites: give the gate suites")
         if self.on_failure == "retry" and self.retry is None:
             raise ValueError("on_failure: retry needs a retry block, e.g. retry: {attempts: 3}")
         if self.on_failure == "rollback" and self.rollback is None:
@@ -216,6 +234,13 @@ class Gate(StrictModel):
             raise ValueError("rollback_on needs a rollback block, e.g. rollback: {run: [...]}")
         if self.reviews is not None and self.reviews == self.id:
             raise ValueError(f"a gate cannot review itself, found reviews: '{self.reviews}'")
+        for check in self.checks:
+            unneeded = [gate for gate in check.reads if gate not in self.needs]
+            if unneeded:
+                raise ValueError(
+                    f"check '{check.id}' reads gate '{unneeded[0]}', which gate '{self.id}' does "
+                    f"not need; add it to needs, or remove it from reads"
+                )
         if self.retry is not None or self.on_failure == "retry":
             for check in self.checks:
                 if not check.idempotent:

@@ -27,3 +27,5 @@ DEFAULT_DURATIONS: Final = "manifests/durations.json"
 DEFAULT_MANIFEST_SCHEMA: Final = "manifests/schema/manifest.schema.json"
 #: The committed JSON Schemas of the source files.
 DEFAULT_SOURCE_SCHEMAS: Final = "manifests/schema/sources"
+#: The configuration ``pytest-gates generate`` reads: which sources make the manifest.
+DEFAULT_SOURCES_CONFIG: Final = "gates/generate.yaml"

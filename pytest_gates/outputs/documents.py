@@ -9,6 +9,8 @@ model classes carry no docstrings beyond the two the committed schemas hold.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, m
 
 from pytest_gates.chain import Decision, Verdict
 from pytest_gates.errors import EvidenceError
-from pytest_gates.model.findings import Finding
+from pytest_gates.model.findings import LEVEL_SEVERITY, Finding
 from pytest_gates.model.manifest import GateClass, Strategy
 from pytest_gates.model.records import ItemOutcome
 
@@ -46,9 +48,28 @@ class SubjectRef(Document):
 
 
 class FindingCounts(Document):
-    error: int = Field(ge=0)
-    warning: int = Field(ge=0)
-    note: int = Field(ge=0)
+    critical: int = Field(ge=0)
+    major: int = Field(ge=0)
+    minor: int = Field(ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _levels(cls, data: Any) -> Any:
+        # Counts by a tool's level (written before severities) are read as severities.
+        if isinstance(data, dict) and {"error", "warning", "note"} & data.keys():
+            levels = {k: v for k, v in data.items() if k in LEVEL_SEVERITY}
+            counts = {k: v for k, v in data.items() if k not in LEVEL_SEVERITY}
+            for level, count in levels.items():
+                severity = LEVEL_SEVERITY[level]
+                counts[severity] = counts.get(severity, 0) + count
+            return {"critical": 0, "major": 0, "minor": 0, **counts}
+        return data
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> FindingCounts:
+        """The count of each severity among ``findings``."""
+        counts = Counter(finding.severity for finding in findings)
+        return cls(critical=counts["critical"], major=counts["major"], minor=counts["minor"])
 
 
 class GateSummary(Document):
@@ -153,7 +174,7 @@ class ReportDocument(Document):
     run: dict[str, JsonValue]
 
 
-LogEvent = Literal["state", "retry", "degrade", "rollback", "sign"]
+LogEvent = Literal["state", "retry", "degrade", "rollback", "sign", "bypass", "review"]
 #: What each event of the log needs beside the common fields (a state line of a log written
 #: before events existed has ``evidence_sha256``, the whole file's digest, instead of the body's).
 EVENT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -162,6 +183,8 @@ EVENT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "degrade": ("gate", "to", "reason"),
     "rollback": ("gate", "rollback"),
     "sign": ("signature",),
+    "bypass": ("gate", "to", "reason", "approval"),
+    "review": ("gate", "approval"),
 }
 
 
@@ -179,7 +202,7 @@ class LoggedRollback(Document):
 
     run: list[str]
     exit_code: int | None
-    outcome: Literal["ok", "failed"]
+    outcome: Literal["ok", "failed", "error"]
 
 
 class LoggedSignature(Document):
@@ -190,12 +213,26 @@ class LoggedSignature(Document):
     predicate_type: str
 
 
+class LoggedApproval(Document):
+    """The signed approval behind a ``bypass`` or a ``review`` line: who signed (identity, key),
+    why, the approval file and its sha256; for a review, the reviewed gate's executor."""
+
+    kind: Literal["approve", "override", "emergency", "review"]
+    identity: str
+    keyid: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str
+    file: str
+    sha256: str = Field(pattern=DIGEST_PATTERN)
+    executor: str | None = None
+
+
 class Transition(Document):
     """An event of one run: a line of ``transitions.jsonl`` before it is chained.
 
     ``event`` says what happened: a gate's ``state`` change (``from`` -> ``to``), a ``retry``
-    attempt, a ``degrade``, a ``rollback``, or the decision's ``sign``. A line without ``event``
-    (written before events existed) is a ``state`` line.
+    attempt, a ``degrade``, a ``rollback``, a ``bypass`` (the approval that made a gate
+    BYPASSED), a ``review`` (the reviewer of a reviewing gate), or the decision's ``sign``. A line
+    without ``event`` (written before events existed) is a ``state`` line.
     """
 
     #: When the run that logged it finished writing its evidence (``SOURCE_DATE_EPOCH`` if set).
@@ -217,6 +254,7 @@ class Transition(Document):
     attempt: LoggedAttempt | None = None
     rollback: LoggedRollback | None = None
     signature: LoggedSignature | None = None
+    approval: LoggedApproval | None = None
 
     @model_validator(mode="after")
     def _fields_of_event(self) -> Transition:
@@ -254,8 +292,12 @@ def to_json(document: Document) -> dict[str, Any]:
 
 def dump(document: Document) -> bytes:
     """The bytes of a document file: sorted keys, indented, UTF-8, one final newline."""
-    data = json.dumps(to_json(document), sort_keys=True, indent=2, ensure_ascii=False)
-    return (data + "\n").encode()
+    return dump_data(to_json(document))
+
+
+def dump_data(data: Any) -> bytes:
+    """:func:`dump` of a document already turned into its JSON data by :func:`to_json`."""
+    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def load_json(path: Path) -> Any:

@@ -8,7 +8,6 @@ the sha256 of each whole file.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from pytest_gates.outputs.documents import (
     ItemTiming,
     ManifestRef,
     SubjectRef,
-    dump,
+    dump_data,
     to_json,
 )
 from pytest_gates.outputs.layout import evidence_path
@@ -48,8 +47,7 @@ def record_order(loaded: LoadedManifest, gate: Gate, record: ItemRecord) -> tupl
 
 
 def findings_count(records: Sequence[ItemRecord]) -> FindingCounts:
-    counts = Counter(f.severity for record in records for f in record.findings)
-    return FindingCounts(error=counts["error"], warning=counts["warning"], note=counts["note"])
+    return FindingCounts.of(f for record in records for f in record.findings)
 
 
 def gate_summary(loaded: LoadedManifest, gate: Gate) -> GateSummary:
@@ -123,7 +121,9 @@ def write_evidence(outdir: Path, document: EvidenceDocument) -> WrittenEvidence:
     """Write a gate's evidence, its secrets masked first (so the digests are of what is on disk)."""
     document = redact_document(document)
     gate_id = document.body.gate.id
-    data = dump(document)
+    # One model dump serves both the file and the body's digest.
+    tree = to_json(document)
+    data = dump_data(tree)
     path = outdir / evidence_path(gate_id)
     atomic_write(path, data)
-    return WrittenEvidence(gate_id, path, sha256_bytes(data), body_digest(document.body), document)
+    return WrittenEvidence(gate_id, path, sha256_bytes(data), json_digest(tree["body"]), document)

@@ -23,14 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_gates.chain import decide, fold
+from pytest_gates.chain import MEMORY_DETAIL, decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
 from pytest_gates.model.guard import GUARD_GATE, with_guard
 from pytest_gates.model.load import LoadedManifest, load_manifest
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import NO_COMMIT
+from pytest_gates.outputs.coverdata import merge_coverage
 from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument, dump, to_json
 from pytest_gates.outputs.layout import LOG_FILE, REPORT_FILE, evidence_path
+from pytest_gates.outputs.memory import memory_records, read_log
 from pytest_gates.outputs.render.markdown import FILENAME as MARKDOWN_FILE
 from pytest_gates.outputs.render.markdown import refusal_markdown
 from pytest_gates.outputs.report import refusal_report
@@ -174,7 +176,8 @@ def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], lis
 def merge(
     folders: Sequence[Path], out: Path, sign_key: PrivateKey | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """Merge the shard folders into ``out``; exit code 0 only for a GO decision.
+    """Merge the shard folders into ``out``; exit code 0 only for a GO decision (or
+    GO_WITH_BYPASS when the manifest's policy allows bypass).
 
     With ``sign_key`` the merged decision is signed (``report.intoto.json``); shards without a
     commit cannot be signed, and the merge is refused. Returns the exit code and the report's
@@ -190,13 +193,21 @@ def merge(
         records, problems = merged_records(shards)
         if problems:
             raise MergeRefused(problems)
+        records = merge_coverage(records, [shard.evidence.values() for shard in shards])
         if sign_key is not None and shards[0].report.body.subject.commit is None:
             raise MergeRefused([f"cannot sign: {NO_COMMIT}"])
         outputs = _write_merged(shards, records, out, sign_key)
     except MergeRefused as refused:
         return 1, to_json(refuse(out, refused.problems))
     decision = outputs.document.body.decision
-    return (0 if decision in {"GO", "GO_WITH_BYPASS"} else 1), outputs.report
+    allowed = {"GO", "GO_WITH_BYPASS"} if _allows_bypass(shards[0]) else {"GO"}
+    return (0 if decision in allowed else 1), outputs.report
+
+
+def _allows_bypass(shard: ShardOutput) -> bool:
+    """The shards' manifest's ``policy.allow_bypass`` (loaded already by the merge)."""
+    manifest = shard.report.body.manifest.path
+    return load_manifest(Path(manifest), manifest).manifest.policy.allow_bypass
 
 
 def _run_text(shard: ShardOutput, key: str) -> str:
@@ -245,10 +256,13 @@ def _write_merged(
             ]
         )
     loaded = _guarded(loaded, shards, records)
-    verdicts = fold(loaded.manifest, loaded.order, records)
-    decision, reason = decide(verdicts)
     ordered = sorted(shards, key=lambda s: s.shard.index if s.shard else 0)
     _chain_logs(ordered, out)
+    # The shards' memory records are the shards' view; the merged log's is the merge's.
+    records = [r for r in records if MEMORY_DETAIL not in r.details]
+    records += memory_records(loaded, read_log([out / LOG_FILE]))
+    verdicts = fold(loaded.manifest, loaded.order, records)
+    decision, reason = decide(verdicts)
     try:
         return write_outputs(
             outdir=out,

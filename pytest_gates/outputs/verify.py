@@ -23,6 +23,7 @@ from pytest_gates.chain import GateVerdict, decide, fold_gate, tolerates_failure
 from pytest_gates.errors import EvidenceError
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import NO_COMMIT, decision_facts
+from pytest_gates.outputs.bypass import bypass_fact
 from pytest_gates.outputs.coverage import verify_coverage
 from pytest_gates.outputs.documents import (
     EvidenceDocument,
@@ -34,6 +35,7 @@ from pytest_gates.outputs.documents import (
     read_document,
 )
 from pytest_gates.outputs.evidence import body_digest
+from pytest_gates.outputs.incomplete import INCOMPLETE_FILE, incomplete_reason
 from pytest_gates.outputs.layout import (
     LOG_FILE,
     REPORT_FILE,
@@ -43,7 +45,9 @@ from pytest_gates.outputs.layout import (
 )
 from pytest_gates.outputs.translog import log_head, verify_log
 from pytest_gates.support.digest import file_digest, sha256_bytes
+from pytest_gates.support.subject import now
 from pytest_gates.trust import Refusal, Trust, VerifiedDecision, verify_decision
+from pytest_gates.trust.approval_recheck import recheck_bypass
 from pytest_gates.trust.errors import abbreviate
 
 
@@ -64,19 +68,29 @@ def read_report(outdir: Path) -> ReportDocument:
 
 
 def verify_outputs(
-    outdir: Path, expect_commit: str | None = None, label: str = "HEAD"
+    outdir: Path,
+    expect_commit: str | None = None,
+    label: str = "HEAD",
+    trust: Trust | None = None,
 ) -> list[str]:
     """Every problem found in ``outdir``; an empty list means the outputs hold together.
 
     With ``expect_commit``, a report about another commit is a problem too (``label`` names
-    the expected commit in the message: ``HEAD``, or the revision given).
+    the expected commit in the message: ``HEAD``, or the revision given). A BYPASSED verdict
+    holds only while the approval its evidence names does (:func:`_verify_bypasses`); with
+    ``trust``, that approval's signer is checked too.
     """
+    incomplete = incomplete_reason(outdir)  # a run that ended before deciding
+    if incomplete is not None:
+        return [incomplete]
     try:
         report, data = read_document(outdir / REPORT_FILE, ReportDocument, "a pytest-gates report")
     except EvidenceError as exc:
         return [str(exc)]
     problems, verdicts = _verify_evidence(outdir, report)
-    problems += verify_coverage(outdir, report, data)
+    problems += _verify_bypasses(outdir, report.body, trust)
+    own = f"{outdir / INCOMPLETE_FILE}: "  # the record of the session reading its own folder
+    problems += [p for p in verify_coverage(outdir, report, data) if not p.startswith(own)]
     body = report.body
     order = [gate.id for gate in body.gates]
     if len(verdicts) == len(order):
@@ -169,6 +183,29 @@ def _verify_evidence(
     return problems, verdicts
 
 
+def _verify_bypasses(outdir: Path, body: ReportBody, trust: Trust | None) -> list[str]:
+    """Each BYPASSED gate's approval, re-checked now: present, unchanged, unexpired, and (with
+    ``trust``) signed by a key trusted for its role. Approval files are found relative to the
+    current directory (the repository root, where ``verify`` runs)."""
+    problems = []
+    moment = now()
+    for gate in body.gates:
+        if gate.verdict != "BYPASSED":
+            continue
+        try:
+            evidence = EvidenceDocument.model_validate(load_json(outdir / evidence_path(gate.id)))
+        except (EvidenceError, ValidationError):
+            continue  # named by the evidence checks already
+        fact = bypass_fact(evidence)
+        if fact is None:
+            problems.append(f"gate {gate.id}: BYPASSED without the approval that allows it")
+            continue
+        problem = recheck_bypass(gate.id, fact, Path.cwd(), moment, trust)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
 def _verify_log(
     outdir: Path, run: Mapping[str, JsonValue], body: ReportBody
 ) -> tuple[list[str], list[LoggedTransition]]:
@@ -248,7 +285,9 @@ def verify_origin(
     The first problem, if any, is the origin's (``signature: ...``, ``subject: ...``,
     ``predicate: ...``); the consistency problems of :func:`verify_outputs` follow.
     """
-    consistency = verify_outputs(outdir)
+    consistency = verify_outputs(outdir, trust=trust)
+    if incomplete_reason(outdir) is not None:
+        return OriginCheck(None, consistency)
     envelope_path = outdir / SIGNED_REPORT_FILE
     try:
         envelope = envelope_path.read_bytes()

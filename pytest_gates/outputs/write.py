@@ -20,6 +20,7 @@ from pytest_gates.chain import Decision, GateVerdict
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import Attestation, attest
+from pytest_gates.outputs.bypass import approval_events
 from pytest_gates.outputs.documents import (
     EvidenceDocument,
     ReportDocument,
@@ -141,16 +142,24 @@ def run_events(
                     {**common, "event": "degrade", "to": "DEGRADED", "reason": verdict.reason}
                 )
             )
+        events += [
+            Transition.model_validate({**common, **event})
+            for event in approval_events(verdict.verdict, written.document)
+        ]
         rollback = rollbacks.get(gate_id)
         if rollback is not None:
             exit_code = rollback.get("exit_code")
             done = {
                 "run": [str(part) for part in rollback.get("run", [])],
                 "exit_code": exit_code if isinstance(exit_code, int) else None,
-                "outcome": "ok" if rollback.get("ok") else "failed",
+                "outcome": rollback.get("outcome") or ("ok" if rollback.get("ok") else "failed"),
             }
+            error = rollback.get("error")  # why it could not run, or its verification failed
+            extra = {"reason": f"rollback error: {error}"} if error else {}
             events.append(
-                Transition.model_validate({**common, "event": "rollback", "rollback": done})
+                Transition.model_validate(
+                    {**common, "event": "rollback", "rollback": done, **extra}
+                )
             )
     return events
 

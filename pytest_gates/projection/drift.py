@@ -57,3 +57,13 @@ def header_drift(
             f"without `{source.command}`)",
         )
     ]
+
+
+def missing_environments(display: str, command: str) -> Drift:
+    """The drift of a tox file that does not exist: no gate environment is defined."""
+    return Drift(
+        display,
+        None,
+        "sync.missing",
+        f"the file does not exist, so the gate environments are not defined; run `{command}`",
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.names import DEFAULT_MANIFEST, GATE_CLASSES
 from pytest_gates.model.policy import ProjectionPolicy
+from pytest_gates.projection.project import ProjectFacts, install_plan, problems
 
 _DIGEST_LINE: Final = re.compile(r"^\s*# manifest-digest: (\S+)\s*$")
 
@@ -32,10 +33,18 @@ class ProjectionSource:
     command: str
     #: The command that regenerated the manifest from its sources; None: not generated.
     generate: str | None = None
+    #: The project the files are written for (its extras, groups, tox file, Python range).
+    project: ProjectFacts = field(default_factory=ProjectFacts)
+    #: The manifest's ``policy.allow_bypass``: the decision step accepts ``GO_WITH_BYPASS``.
+    allow_bypass: bool = False
 
     @classmethod
     def from_manifest(
-        cls, loaded: LoadedManifest, display: str, shards: int | None = None
+        cls,
+        loaded: LoadedManifest,
+        display: str,
+        shards: int | None = None,
+        project: ProjectFacts | None = None,
     ) -> ProjectionSource:
         command = "pytest-gates sync"
         if display != DEFAULT_MANIFEST:
@@ -55,7 +64,72 @@ class ProjectionSource:
             shards=shards if shards is not None else policy.shards,
             command=command,
             generate=generate,
+            project=project if project is not None else ProjectFacts(),
+            allow_bypass=loaded.manifest.policy.allow_bypass,
         )
+
+    # -- what the project decides where the policy leaves it open --------------------------------
+
+    @property
+    def install(self) -> str:
+        """The install command: the policy's when it sets one; else installing the project with
+        the extra or dependency group that brings pytest-gates (or its test tools), and
+        pytest-gates itself unless that brings it."""
+        if "install" in self.policy.model_fields_set or self.project.name is None:
+            return self.policy.install
+        return install_plan(self.project).pip_command()
+
+    @property
+    def tox_path(self) -> str | None:
+        """The tox file sync writes into: the policy's when it sets one; else the file the
+        project keeps its tox configuration in (``tox.ini``, ``tox.toml`` or ``[tool.tox]`` in
+        ``pyproject.toml``); None when the policy turns tox off."""
+        tox = self.policy.tox
+        if tox is None:
+            return None
+        if "path" in tox.model_fields_set or self.project.tox_config is None:
+            return tox.path
+        return self.project.tox_config
+
+    @property
+    def tox_extras(self) -> tuple[str, ...]:
+        tox = self.policy.tox
+        if tox is None:
+            return ()
+        if "extras" in tox.model_fields_set or self.project.name is None:
+            return tuple(tox.extras)
+        extra = install_plan(self.project).extra
+        return (extra,) if extra else ()
+
+    @property
+    def tox_groups(self) -> tuple[str, ...]:
+        """The dependency groups the tox environments install (tox >= 4.22)."""
+        tox = self.policy.tox
+        if tox is None or "extras" in tox.model_fields_set or self.project.name is None:
+            return ()
+        group = install_plan(self.project).group
+        return (group,) if group else ()
+
+    @property
+    def tox_deps(self) -> tuple[str, ...]:
+        """Requirements the tox environments install by name: pytest-gates, when neither the
+        project nor its chosen extra or group brings it."""
+        tox = self.policy.tox
+        if tox is None or "extras" in tox.model_fields_set or self.project.name is None:
+            return ()
+        return ("pytest-gates",) if install_plan(self.project).add_distribution else ()
+
+    @property
+    def pythons(self) -> tuple[str, ...]:
+        """The Python versions the gates run on: each existing minor version the project's
+        ``requires-python`` admits (the decision's own version, ``projection.python``, among
+        them); just that one when the project declares no range."""
+        found = self.project.pythons()
+        return found if self.policy.python in found else (self.policy.python,)
+
+    def problems(self) -> list[str]:
+        """Why the generated files would not work in this project."""
+        return problems(self.project, self.install, self.tox_extras)
 
     @property
     def gate_ids(self) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pytest_gates.model.load import load_manifest
 from pytest_gates.projection.drift import Drift
+from pytest_gates.projection.project import read_project
 from pytest_gates.projection.source import ProjectionSource
 from pytest_gates.projection.target import SyncError, Target
 from pytest_gates.projection.targets import TARGETS
@@ -82,7 +83,9 @@ def plan_sync(
     """Load the manifest (raises ManifestError) and project it through every target, in order."""
     display = display_path(manifest, root)
     loaded = load_manifest(manifest, display, root)
-    source = ProjectionSource.from_manifest(loaded, display, shards)
+    source = ProjectionSource.from_manifest(loaded, display, shards, read_project(root))
+    for problem in source.problems():  # the files would be in sync, and still not work
+        print(f"warning: {problem}", file=sys.stderr)
     files = [
         project_file(root, source, target, path)
         for target in targets

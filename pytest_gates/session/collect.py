@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,9 @@ from pytest_gates.model.document import line_of
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.model.records import Attempt
 from pytest_gates.session.context import CONTEXT_KEY, GatesContext
+from pytest_gates.session.needs import board, readable
+from pytest_gates.session.scratch import scratch_of
+from pytest_gates.session.sequence import attempts_allowed
 
 #: Lines of a tool's output shown under a failed check.
 OUTPUT_TAIL: Final = 40
@@ -124,7 +126,7 @@ class CheckItem(pytest.Item):
             )
         params = kind.parse(self.check.params)
         retry = self.gate.retry
-        attempts = retry.attempts if retry is not None and kind.idempotent else 1
+        attempts = attempts_allowed(self.gate, self.check, kind)
         for number in range(1, attempts + 1):
             if retry is not None and number > 1:
                 time.sleep(retry.delay_before(number))
@@ -144,26 +146,30 @@ class CheckItem(pytest.Item):
         context: GatesContext,
     ) -> CheckResult:
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix=f"gates-{self.check.id}-") as scratch:
-            ctx = CheckContext(
-                rootdir=context.rootdir,
-                gate_id=self.gate.id,
-                check_id=self.check.id,
-                tmp_path=Path(scratch),
-                timeout=context.loaded.manifest.timeout(self.gate),
-            )
-            try:
-                result = kind.run(params, ctx)
-            except Exception as exc:
-                run.attempts.append(
-                    Attempt(
-                        attempt=number,
-                        outcome="error",
-                        summary=f"{type(exc).__name__}: {exc}",
-                        duration=time.perf_counter() - start,
-                    )
+        scratch = scratch_of(self.config)
+        ctx = CheckContext(
+            rootdir=context.rootdir,
+            gate_id=self.gate.id,
+            check_id=self.check.id,
+            tmp_path=scratch.take(),
+            timeout=context.loaded.manifest.timeout(self.gate),
+            readable=readable(context.loaded, self.gate, self.check),
+            needs=board(self.config).view(readable(context.loaded, self.gate, self.check)),
+        )
+        try:
+            result = kind.run(params, ctx)
+        except Exception as exc:
+            run.attempts.append(
+                Attempt(
+                    attempt=number,
+                    outcome="error",
+                    summary=f"{type(exc).__name__}: {exc}",
+                    duration=time.perf_counter() - start,
                 )
-                raise
+            )
+            raise
+        finally:
+            scratch.give_back()
         run.attempts.append(
             Attempt(
                 attempt=number,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import platform
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,18 @@ from pytest_gates.model.document import line_of
 from pytest_gates.model.records import ItemRecord, PhasePayload, payload_of
 from pytest_gates.outputs.attest import NO_COMMIT
 from pytest_gates.outputs.layout import LOG_FILE, SIGNED_REPORT_FILE
+from pytest_gates.outputs.memory import memory_records, read_log
 from pytest_gates.outputs.translog import TransitionLog
 from pytest_gates.outputs.write import RunOutputs, write_outputs
+from pytest_gates.session.approvals import approval_records, bypass_refusal
+from pytest_gates.session.budget import BudgetClock
 from pytest_gates.session.completion import complete_records
 from pytest_gates.session.context import CollectionState, GatesContext
+from pytest_gates.session.crashguard import RunRecord
+from pytest_gates.session.needs import NeedPublisher
+from pytest_gates.session.ready import fold_ready
 from pytest_gates.session.strategies import run_rollbacks
+from pytest_gates.session.suitecov import suite_coverage_records
 from pytest_gates.support.subject import Subject, find_subject, isoformat, now
 from pytest_gates.support.version import __version__
 from pytest_gates.trust import KeyFileError, PrivateKey, signing_key
@@ -57,9 +65,15 @@ class ControllerPlugin:
         self.outputs: RunOutputs | None = None
         self.output_error: str | None = None
         self.started = now()
+        #: Says INCOMPLETE in the output folder from the session's start until it decided.
+        self.record = RunRecord(context.outdir, isoformat(self.started))
+        #: The run budget (``defaults.max_duration``), fixed when the session starts.
+        self.clock = BudgetClock(context.loaded.manifest.defaults.max_duration)
         self.subject = find_subject(context.rootdir, context.outdir)
         self.sign_key = _sign_key(config, self.subject)
         self.log_from = _log_from(config, context.outdir)
+        with_approvals = partial(approval_records, config, context)
+        self.needs = NeedPublisher(config, context.loaded, self.records, tracker, with_approvals)
 
     # -- what the workers send back (called by the xdist hooks) --------------------------------
 
@@ -70,6 +84,12 @@ class ControllerPlugin:
     def worker_finished(self, workeroutput: Mapping[str, Any]) -> None:
         self.state.deselected.update(workeroutput.get("gates_deselected", ()))
         self.state.shard_of.update(workeroutput.get("gates_shard_of", {}))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not self.config.option.collectonly:
+            self.record.start()  # before xdist starts its workers: they inherit the run's id
+            self.clock.start()  # and the run's deadline
 
     # -- gathering -----------------------------------------------------------------------------
 
@@ -89,8 +109,6 @@ class ControllerPlugin:
         gate = payload.gate if payload is not None else self.context.gate_of_nodeid(report.nodeid)
         if gate is None:
             return
-        if self.tracker is not None:
-            self._track(self.tracker, gate, report, payload)
         record = self.records.setdefault(report.nodeid, ItemRecord(nodeid=report.nodeid, gate=gate))
         longrepr = "" if report.longrepr is None else str(report.longrepr)
         if isinstance(report.longrepr, tuple):
@@ -103,12 +121,14 @@ class ControllerPlugin:
             longrepr=longrepr.strip().splitlines()[0] if longrepr.strip() else "",
             duration=report.duration,
         )
+        if self.tracker is not None:  # after the record: a finished gate's result includes it
+            self._track(self.tracker, gate, report, payload)
 
     @staticmethod
     def _track(
         tracker: GateTracker, gate: str, report: pytest.TestReport, payload: PhasePayload | None
     ) -> None:
-        if payload is not None and payload.outcome == "blocked":
+        if payload is not None and payload.outcome == "blocked" and payload.blocked_by:
             tracker.blocked(gate, payload.blocked_by)
         elif payload is None and report.failed:
             tracker.failed(gate)  # a crashed worker: the item is ERROR
@@ -127,9 +147,17 @@ class ControllerPlugin:
             self._store_durations()
         stopped = _stopped(session, exitstatus)
         records = complete_records(self.context, self.state, self.records, stopped)
+        records = approval_records(self.config, self.context, records)
+        records += suite_coverage_records(self.config, records)
         loaded = self.context.loaded
+        records += memory_records(loaded, read_log([self.context.outdir / LOG_FILE, self.log_from]))
         verdicts = fold(loaded.manifest, loaded.order, records)
-        rollbacks = run_rollbacks(loaded, verdicts, self.context.rootdir)
+        rollbacks = run_rollbacks(
+            loaded, verdicts, self.context.rootdir, self.config, self.record.run
+        )
+        records, verdicts = fold_ready(
+            self.context, self.subject, records, verdicts, rollbacks, self.log_from
+        )
         decision, reason = decide(verdicts)
         try:
             self.outputs = write_outputs(
@@ -144,15 +172,19 @@ class ControllerPlugin:
                 decision=decision,
                 reason=reason,
                 selection=self._selection(stopped),
-                run=self._run(),
+                run={**self._run(), **self.clock.report(r.message for r in records)},
                 sign_key=self.sign_key,
                 log_from=self.log_from,
             )
         except (OSError, GatesError) as exc:
             self.output_error = f"could not write the gate outputs to {self.context.outdir}: {exc}"
         else:
+            self.record.decided()
             self.config.hook.pytest_gates_report(config=self.config, report=self.outputs.report)
+        self.record.close()
+        self.clock.close()
         failed = decision == "NO_GO" or self.output_error is not None
+        failed = failed or bypass_refusal(loaded.manifest, decision) is not None
         if failed and session.exitstatus in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,
@@ -256,6 +288,9 @@ class ControllerPlugin:
             write.write_line(line)
         write.write_line("")
         write.write_line(f"decision: {decision}: {body['reason']}", **{colour: True, "bold": True})
+        refusal = bypass_refusal(self.context.loaded.manifest, decision)
+        if refusal is not None:
+            write.write_line(refusal, red=True, bold=True)
         write.write_line(f"report: {self.context.display(self.context.outdir / 'report.md')}")
         attestation = self.outputs.attestation
         if attestation is not None and attestation.keyid is not None:

@@ -7,6 +7,8 @@ controller's published progress (:mod:`pytest_gates.distribute.xdist.progress`) 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 from pytest_gates.model.graph import blocking_roots
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.manifest import Gate
@@ -25,6 +27,20 @@ class LiveChain:
         self.needs = loaded.manifest.needs()
         self.failed: set[str] = set()
         self.blocked: dict[str, tuple[str, ...]] = {}
+
+    def collection_faults(
+        self, errored: Iterable[str], collected: Collection[str], whole_session: bool
+    ) -> None:
+        """Gates that are ERROR before any item runs, so nothing that needs them runs either: a
+        gate with a collection error in one of its suites (``errored``), and, when the session
+        is the manifest's (no paths given), a gate with suites of which no item was collected.
+
+        Every process learns this from its own collection (xdist workers collect alike), so
+        ``-n 0`` and ``-n N`` block the same items."""
+        self.failed.update(errored)
+        if whole_session:
+            suites = (gate.id for gate in self.loaded.manifest.gates if gate.suites)
+            self.failed.update(gate_id for gate_id in suites if gate_id not in collected)
 
     def observe(self, payload: PhasePayload) -> None:
         if payload.outcome in {"failed", "error"}:

@@ -16,16 +16,20 @@ from typing import Any, Final
 import pytest
 from _pytest.junitxml import _NodeReporter, xml_key
 
+from pytest_gates.checks.testfailures import failure_of
 from pytest_gates.distribute.plan import ShardPlan
 from pytest_gates.distribute.shards import shard_of
 from pytest_gates.distribute.xdist.progress import GateProgress, wait_for
 from pytest_gates.errors import WorkersLost
 from pytest_gates.model.manifest import Gate
 from pytest_gates.model.records import PROPERTY, PhasePayload, payload_of
+from pytest_gates.session.budget import RunBudget
 from pytest_gates.session.classify import BLOCKED_KEY, classify
 from pytest_gates.session.collect import CheckItem, ManifestFile, gate_markers, timeout_marker
 from pytest_gates.session.context import CollectionState, GatesContext
 from pytest_gates.session.livechain import LiveChain
+from pytest_gates.session.needs import board
+from pytest_gates.session.sequence import SequenceTracker
 
 #: The gate an item belongs to.
 GATE_KEY: Final = pytest.StashKey[str]()
@@ -114,12 +118,20 @@ class RuntimePlugin:
         self.context = context
         self.state = state
         self.live = LiveChain(context.loaded)
+        self.sequence = SequenceTracker(config, context.loaded.manifest)
         #: The progress file the xdist controller publishes (on a worker only).
         state_file = getattr(config, "workerinput", {}).get("gates_state")
         self.progress_file = Path(state_file) if state_file else None
         #: The gates with items in this session (after deselection and shard selection).
         self.gates_here: set[str] = set()
         self.junit = JunitCases(config)
+        #: Gates with a collection error in a suite (their items cannot give a verdict).
+        self.collect_failed: set[str] = set()
+        #: The run budget, as the controller published it when the session started.
+        self.budget = RunBudget(None, None)
+        # A suite's collection error is its gate's ERROR, not the session's end: the other gates
+        # run, under -n 0 as on xdist workers (where pytest never stops for it).
+        config.option.continue_on_collection_errors = True
 
     # -- collection ---------------------------------------------------------------------------
 
@@ -188,9 +200,24 @@ class RuntimePlugin:
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.state.deselected.update(item.nodeid for item in items)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        gate_id = self.context.gate_of_nodeid(report.nodeid) if report.failed else None
+        if gate_id is not None:
+            self.collect_failed.add(gate_id)
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.state.collected = [item.nodeid for item in session.items]
         self.gates_here = {g for item in session.items if (g := item.stash.get(GATE_KEY, None))}
+        suite_items = [*self.state.collected, *self.state.deselected]
+        with_suite_items = {
+            gate_id
+            for nodeid in suite_items
+            if not nodeid.startswith(self.context.check_prefix)
+            and (gate_id := self.context.gate_of_nodeid(nodeid)) is not None
+        }
+        whole = not self.context.explicit_args
+        self.live.collection_faults(self.collect_failed, with_suite_items, whole)
+        self.budget = RunBudget.from_environment()
 
     # -- running -------------------------------------------------------------------------------
 
@@ -207,6 +234,9 @@ class RuntimePlugin:
             item.stash[BLOCKED_KEY] = roots
             # A skip marker (not pytest.skip()) so the report points at the item, not at us.
             item.add_marker(pytest.mark.skip(reason=f"blocked by {', '.join(roots)}"))
+        else:
+            self.sequence.hold(item, gate)  # a sequential gate's later steps after a failure
+            self.budget.check_setup(item)  # the run's budget was spent before the item began
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
@@ -218,8 +248,11 @@ class RuntimePlugin:
             # here: as in one process, it does not hold its dependents back.
             gate = self.context.loaded.manifest.gate(gate_id)
             needs = [need for need in gate.needs if need in self.gates_here]
-            if needs and not self._wait_for_needs(self.progress_file, needs):
+            waited = not needs or self._wait_for_needs(self.progress_file, needs)
+            if not waited and not self.budget.exceeded():  # else the budget's ERROR says why
                 item.stash[WAIT_FAILED_KEY] = True
+        if gate_id is not None:
+            self.budget.before_item(item)  # after the wait: it counts against the budget
         return (yield)
 
     def _wait_for_needs(self, state: Path, needs: Sequence[str]) -> bool:
@@ -231,7 +264,9 @@ class RuntimePlugin:
             self.live.blocked.update(progress.blocked)
             return all(n in progress.finished or self.live.doomed(n) for n in needs)
 
-        return done(wait_for(state, done))
+        progress = wait_for(state, done, self.budget.deadline)
+        board(self.config).learn(progress.results)  # what the item's checks may read
+        return done(progress)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -241,6 +276,10 @@ class RuntimePlugin:
             return report
         gate = self.context.loaded.manifest.gate(gate_id)
         payload = classify(self.context.loaded.manifest, item, gate, call, report)
+        payload.message = self.budget.cut_message(item, payload.outcome) or payload.message
+        self.sequence.settle(item, payload)
+        if report.failed and not isinstance(item, CheckItem):  # a suite test: where and why
+            payload.findings = [failure_of(report).finding("suites.test_failed")]
         if payload.outcome == "degraded":
             # Allowed to fail: reported like an expected failure, so -x, --lf and the exit
             # status treat it as such, while the terminal still shows it.
@@ -255,6 +294,7 @@ class RuntimePlugin:
         payload = payload_of(report.user_properties)
         if payload is not None:
             self.live.observe(payload)
+            self.sequence.observe(payload)
         opened = self.junit.before(report, payload)
         result = yield
         if payload is not None and opened is not None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from pytest_gates.errors import CheckError, SourceError
 from pytest_gates.model.document import Document, key_table, precheck, read_document
+from pytest_gates.model.names import DEFAULT_SOURCES_CONFIG
 from pytest_gates.sources.models import (
     REQUIRED_SOURCES,
     SOURCE_MODELS,
@@ -28,7 +29,7 @@ from pytest_gates.sources.models import (
     source_stem,
 )
 
-DEFAULT_CONFIG: Final = "gates/generate.yaml"
+DEFAULT_CONFIG: Final = DEFAULT_SOURCES_CONFIG
 #: The extensions a source file may have, in the order they are looked for.
 EXTENSIONS: Final = (".yaml", ".yml", ".json", ".toml")
 

@@ -12,19 +12,26 @@ def test_every_builtin_kind_is_registered() -> None:
     pytest_gates_register_checks(registry)
     assert registry.names() == [
         "artifacts",
+        "benchmark",
         "command",
         "coverage",
         "differential",
         "file_size",
         "files",
+        "http",
         "ledger",
+        "links",
         "manifest_fresh",
         "obligations",
+        "ready",
         "release_report",
+        "research",
         "schema",
+        "site_conformity",
+        "symbols",
         "sync",
     ]
-    assert len(BUILTIN_KINDS) == 12
+    assert len(BUILTIN_KINDS) == 19
 
 
 def test_idempotence_and_descriptions() -> None:
@@ -42,6 +49,13 @@ def test_idempotence_and_descriptions() -> None:
         "release_report": True,
         "differential": False,
         "sync": True,
+        "symbols": True,
+        "links": True,
+        "site_conformity": True,
+        "research": True,
+        "http": True,
+        "benchmark": True,
+        "ready": True,
     }
     assert all(kind.description for kind in BUILTIN_KINDS)
 

@@ -273,8 +273,8 @@ def test_mypy_json_findings_from_a_real_run(run_check, write) -> None:
     assert not result.passed
     assert result.summary == "exit code 1 (expected 0); 2 findings"
     assert [(f.rule, f.severity, f.location, f.fix_hint is not None) for f in result.findings] == [
-        ("return-value", "error", Location(path="pkg/mod.py", line=2, column=12), False),
-        ("import-not-found", "error", Location(path="pkg/mod.py", line=5, column=1), True),
+        ("return-value", "major", Location(path="pkg/mod.py", line=2, column=12), False),
+        ("import-not-found", "major", Location(path="pkg/mod.py", line=5, column=1), True),
     ]
     assert result.findings[1].fix_hint == (
         "See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports"

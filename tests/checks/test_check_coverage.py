@@ -110,8 +110,8 @@ def test_failing_tests_fail_the_check(project, write) -> None:
     assert result.findings == [
         Finding(
             rule="coverage.tests_failed",
-            location=Location(path="tests/test_bad.py"),
-            message="FAILED tests/test_bad.py::test_wrong - assert 3 == 4",
+            location=Location(path="tests/test_bad.py", line=5),
+            message="tests/test_bad.py::test_wrong failed: assert 3 == 4\n +  where 3 = add(1, 2)",
         )
     ]
     assert result.details["pytest_exit_code"] == 1
@@ -270,13 +270,33 @@ def test_a_broken_coverage_configuration_raises(project, write) -> None:
 
 
 def test_failures_without_a_short_summary(project, write) -> None:
+    # The failures come from the plugin the subprocess loads, not from pytest's summary lines.
     write("tests/test_bad.py", TEST_BAD)
     result = _run(project, run=["-rN", "tests"], min=0.1, source=["app"])
     assert not result.passed
-    assert result.summary == "tests failed; total 62.5%"
-    assert [(f.rule, f.message) for f in result.findings] == [
-        ("coverage.tests_failed", "pytest reported failures (exit code 1); see the output")
-    ]
+    assert result.summary == "1 test failed; total 62.5%"
+    assert [(f.rule, f.location.line) for f in result.findings] == [("coverage.tests_failed", 5)]
+
+
+def test_failures_under_xdist_are_recorded_once(project, write) -> None:
+    write("tests/test_bad.py", TEST_BAD)
+    result = _run(project, run=["-p", "xdist", "-n", "2", "tests"], min=0.1)
+    assert result.summary.startswith("1 test failed; ")
+    assert [f.location.path for f in result.findings] == ["tests/test_bad.py"]
+
+
+def test_a_long_failure_message_is_cut_at_a_word_saying_so(project, write) -> None:
+    words = " ".join(f"word{i}" for i in range(1000))
+    write("tests/test_long.py", f"def test_long():\n    assert False, {words!r}\n")
+    result = _run(project, run=["tests/test_long.py"], min=0.1, source=["app"])
+    (finding,) = result.findings
+    assert finding.location == Location(path="tests/test_long.py", line=2)
+    head, _, tail = finding.message.partition(" [... ")
+    assert head.startswith("tests/test_long.py::test_long failed: AssertionError: word0 word1 ")
+    last = head.split()[-1]
+    assert last.startswith("word")
+    assert last[4:].isdigit()
+    assert tail.endswith(" more characters cut]")
 
 
 def test_the_timeout_is_a_backstop(project, write) -> None:

@@ -39,6 +39,7 @@ def test_files_over_the_limit_fail(run_check, write) -> None:
     assert result.findings == [
         Finding(
             rule="file_size.max_lines",
+            severity="minor",
             location=Location(path=path, line=11),
             message=message,
             fix_hint="split the file into smaller modules",

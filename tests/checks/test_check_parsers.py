@@ -68,7 +68,7 @@ def test_ruff_older_output_without_code_or_fix_message() -> None:
 def test_ruff_output_that_is_not_ruff_json(text: str, problem: str) -> None:
     (finding,) = parse_ruff(text)
     assert finding.rule == "ruff.unparsed"
-    assert finding.severity == "warning"
+    assert finding.severity == "minor"
     assert finding.message.startswith(f"could not read ruff output: {problem}")
 
 
@@ -87,13 +87,13 @@ def test_mypy_text() -> None:
     assert [
         (f.rule, f.severity, f.location.path, f.location.line, f.location.column) for f in findings
     ] == [
-        ("assignment", "error", "pkg/bad.py", 7, 14),
-        ("arg-type", "error", "pkg/bad.py", 8, 16),
-        ("return-value", "error", "pkg/bad.py", 12, 12),
-        ("no-untyped-def", "error", "pkg/notes.py", 4, 1),
-        ("mypy", "note", "pkg/notes.py", 9, 17),
-        ("arg-type", "error", "pkg/notes.py", 10, 18),
-        ("name-defined", "error", "pkg/notes.py", 11, 5),
+        ("assignment", "major", "pkg/bad.py", 7, 14),
+        ("arg-type", "major", "pkg/bad.py", 8, 16),
+        ("return-value", "major", "pkg/bad.py", 12, 12),
+        ("no-untyped-def", "major", "pkg/notes.py", 4, 1),
+        ("mypy", "minor", "pkg/notes.py", 9, 17),
+        ("arg-type", "major", "pkg/notes.py", 10, 18),
+        ("name-defined", "major", "pkg/notes.py", 11, 5),
     ]
     assert (
         findings[1].message == 'Argument 1 to "len" has incompatible type "int"; expected "Sized"'
@@ -123,17 +123,17 @@ def test_mypy_json() -> None:
         (f.rule, f.severity, f.location.path, f.location.line, f.location.column, f.fix_hint)
         for f in findings
     ] == [
-        ("return-value", "error", "src/a.py", 2, 12, None),
-        ("misc", "note", "src/a.py", 4, 13, None),
+        ("return-value", "major", "src/a.py", 2, 12, None),
+        ("misc", "minor", "src/a.py", 4, 13, None),
         (
             "import-not-found",
-            "error",
+            "major",
             "src/a.py",
             5,
             1,
             "See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports",
         ),
-        ("mypy", "error", "src/b.py", None, None, None),
+        ("mypy", "major", "src/b.py", None, None, None),
     ]
     assert findings[0].message == 'Incompatible return value type (got "int", expected "str")'
     (finding,) = parse_mypy('{"line": 1}\n')
@@ -155,9 +155,9 @@ def test_mypy_without_columns_with_error_ends_and_context_notes() -> None:
     assert [
         (f.rule, f.severity, f.location.path, f.location.line, f.location.column) for f in findings
     ] == [
-        ("return", "error", "src/a.py", 3, None),
-        ("unused-ignore", "warning", "src/a.py", 5, 9),
-        ("mypy", "error", "src/b.py", None, None),
+        ("return", "major", "src/a.py", 3, None),
+        ("unused-ignore", "minor", "src/a.py", 5, 9),
+        ("mypy", "major", "src/b.py", None, None),
     ]
 
 
@@ -177,16 +177,16 @@ def test_bandit_json_recorded_sample() -> None:
     assert [
         (f.rule, f.severity, f.location.path, f.location.line, f.location.column) for f in findings
     ] == [
-        ("B404", "warning", "pkg/bad.py", 2, 1),
-        ("B602", "error", "pkg/bad.py", 6, 5),
-        ("B403", "warning", "pkg/sec.py", 1, 1),
-        ("B404", "warning", "pkg/sec.py", 2, 1),
-        ("B301", "error", "pkg/sec.py", 7, 12),
-        ("B602", "error", "pkg/sec.py", 11, 5),
-        ("B101", "warning", "pkg/sec.py", 12, 5),
-        ("B324", "error", "pkg/sec.py", 13, 5),
-        ("B105", "warning", "pkg/sec.py", 14, 16),
-        ("bandit.error", "error", "pkg/syntax.py", None, None),
+        ("B404", "minor", "pkg/bad.py", 2, 1),
+        ("B602", "critical", "pkg/bad.py", 6, 5),
+        ("B403", "minor", "pkg/sec.py", 1, 1),
+        ("B404", "minor", "pkg/sec.py", 2, 1),
+        ("B301", "major", "pkg/sec.py", 7, 12),
+        ("B602", "critical", "pkg/sec.py", 11, 5),
+        ("B101", "minor", "pkg/sec.py", 12, 5),
+        ("B324", "critical", "pkg/sec.py", 13, 5),
+        ("B105", "minor", "pkg/sec.py", 14, 16),
+        ("bandit.error", "major", "pkg/syntax.py", None, None),
     ]
     b602 = findings[1]
     assert b602.message == "subprocess call with shell=True identified, security issue."

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from pytest_gates.support.atomic import atomic_write
 
@@ -31,6 +31,9 @@ class GateProgress:
     blocked: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: xdist gave up on crashed workers: what has not finished never will.
     abandoned: bool = False
+    #: The final result (JSON) of each finished gate that another gate needs, published with
+    #: the gate's finish, for the checks that read it.
+    results: dict[str, Any] = field(default_factory=dict)
 
     def dump(self) -> bytes:
         data = {
@@ -38,6 +41,7 @@ class GateProgress:
             "finished": sorted(self.finished),
             "failed": sorted(self.failed),
             "blocked": {gate: list(roots) for gate, roots in sorted(self.blocked.items())},
+            "results": dict(sorted(self.results.items())),
         }
         return json.dumps(data, sort_keys=True).encode()
 
@@ -52,6 +56,7 @@ class GateProgress:
             set(data.get("failed", ())),
             {gate: tuple(roots) for gate, roots in data.get("blocked", {}).items()},
             bool(data.get("abandoned", False)),
+            dict(data.get("results", {})),
         )
 
 
@@ -62,6 +67,8 @@ class GateTracker:
         self.path = path
         self.remaining: dict[str, int] = {}
         self.progress = GateProgress()
+        #: How to make a finished gate's result (JSON) to publish with it; None: nothing to.
+        self.result_of: Callable[[str], Callable[[], Any] | None] = lambda gate: None
         self._own_folder = False
         self.publish()
 
@@ -84,9 +91,14 @@ class GateTracker:
         self.publish()
 
     def completed(self, gate: str) -> None:
+        """One more item of ``gate`` completed; at its last, the gate is published as finished,
+        with its final result (:attr:`result_of`) for the checks that read it."""
         if gate in self.remaining and self.remaining[gate] > 0:
             self.remaining[gate] -= 1
             if self.remaining[gate] == 0:
+                result = self.result_of(gate)
+                if result is not None:
+                    self.progress.results[gate] = result()
                 self.progress.finished.add(gate)
                 self.publish()
 
@@ -108,13 +120,18 @@ class GateTracker:
         atomic_write(self.path, self.progress.dump())
 
 
-def wait_for(path: Path, done: Callable[[GateProgress], bool]) -> GateProgress:
-    """Read what the controller published until ``done`` says it is enough, or the controller
-    gave up (it publishes that when xdist stops replacing crashed workers)."""
+def wait_for(
+    path: Path, done: Callable[[GateProgress], bool], deadline: float | None = None
+) -> GateProgress:
+    """Read what the controller published until ``done`` says it is enough, the controller
+    gave up (it publishes that when xdist stops replacing crashed workers), or the wall clock
+    (``time.time()``) passed ``deadline`` (the run budget's)."""
     delay = POLL
     while True:
         progress = GateProgress.read(path)
         if done(progress) or progress.abandoned:
+            return progress
+        if deadline is not None and time.time() >= deadline:
             return progress
         time.sleep(delay)
         delay = min(delay * 1.5, 0.25)

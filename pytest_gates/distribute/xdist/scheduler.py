@@ -7,7 +7,7 @@ xdist's ``--dist`` choices are closed, so the scheduler comes in through
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import pytest
@@ -18,6 +18,9 @@ from pytest_gates.distribute.plan import ShardPlan
 
 #: Plans node ids into N shares: the one planning pipeline (:mod:`pytest_gates.distribute.plan`).
 PlanFor = Callable[[Sequence[str], int], ShardPlan]
+#: The ``sequential: true`` gates, on the controller's ``config.stash``: their items go to one
+#: worker, one after the other in collection (manifest) order.
+SEQUENTIAL_GATES_KEY = pytest.StashKey[frozenset[str]]()
 
 
 class Gateway(Protocol):
@@ -103,6 +106,10 @@ class GateScheduling:
         self.gate_of: dict[int, str | None] = {}
         self.duration: dict[int, float] = {}
         self.needs: dict[str, Sequence[str]] = {}
+        stash = getattr(config, "stash", None)
+        self.sequential = stash.get(SEQUENTIAL_GATES_KEY, frozenset()) if stash else frozenset()
+        #: The worker a sequential gate's items go to, once its first item was sent.
+        self.sequence_node: dict[str, WorkerNode] = {}
 
     # -- the Scheduling protocol ---------------------------------------------------------------
 
@@ -163,6 +170,8 @@ class GateScheduling:
             self._unsend(index, share)
 
     def remove_node(self, node: WorkerNode) -> str | None:
+        for gate in [g for g, owner in self.sequence_node.items() if owner is node]:
+            del self.sequence_node[gate]  # its unsent steps go to the next worker that asks
         pending = self.node2pending.pop(node)
         share = self.node2share.pop(node, None)
         if share is not None and (self.shares[share] or pending):
@@ -239,6 +248,20 @@ class GateScheduling:
                 if not node.shutting_down:
                     node.shutdown()
 
+    def _may_take(self, node: WorkerNode, index: int) -> bool:
+        """``node`` may run this item now: its needs were sent, and for a sequential gate's item,
+        it is the gate's first step (the later ones follow it to the same worker, see
+        :meth:`_feed`) and no step of the gate went to another worker."""
+        if not self._may_send(index):
+            return False
+        gate = self.gate_of.get(index)
+        if gate is None or gate not in self.sequential:
+            return True
+        if self.sequence_node.get(gate, node) is not node:
+            return False
+        unsent = [i for queue in self.shares for i in queue if self.gate_of.get(i) == gate]
+        return index == min(unsent)
+
     def _feed(self, node: WorkerNode) -> bool:
         """Send ``node`` one item if it has room and may take one; True if it did."""
         if node.shutting_down or len(self.node2pending[node]) >= IN_FLIGHT:
@@ -248,25 +271,44 @@ class GateScheduling:
         own = self.node2share.get(node)
         choice = None
         if own is not None:
-            choice = next((i for i in self.shares[own] if self._may_send(i)), None)
+            choice = next((i for i in self.shares[own] if self._may_take(node, i)), None)
             source = own
         if choice is None:
             candidates = [
                 (-self.duration[i], self.collection[i] if self.collection else "", share, i)
                 for share, queue in enumerate(self.shares)
                 for i in queue
-                if self._may_send(i)
+                if self._may_take(node, i)
             ]
             if not candidates:
                 return False
             _, _, source, choice = min(candidates)
-        self.shares[source].remove(choice)
+        self._send(node, source, choice)
         gate = self.gate_of.get(choice)
+        if gate is not None and gate in self.sequential:
+            self.sequence_node[gate] = node
+            # The gate's later steps go with it, in order, whatever IN_FLIGHT says: a step held
+            # back for a full worker would pin an item no other worker may take, and a worker
+            # holding its last item (xdist runs it only once the next one or a shutdown arrives)
+            # could then wait forever for an item that waits for it.
+            for index, share in _steps_of(gate, self.shares, self.gate_of):
+                self._send(node, share, index)
+        return True
+
+    def _send(self, node: WorkerNode, share: int, index: int) -> None:
+        self.shares[share].remove(index)
+        gate = self.gate_of.get(index)
         if gate is not None:
             self.unsent_of_gate[gate] -= 1
-        self.node2pending[node].append(choice)
-        node.send_runtest_some([choice])
-        return True
+        self.node2pending[node].append(index)
+        node.send_runtest_some([index])
+
+
+def _steps_of(
+    gate: str, shares: Sequence[Sequence[int]], gate_of: Mapping[int, str | None]
+) -> list[tuple[int, int]]:
+    """The unsent items of ``gate`` as (index, share), in collection order (step order)."""
+    return sorted((i, s) for s, queue in enumerate(shares) for i in queue if gate_of.get(i) == gate)
 
 
 def _worker_number(node: WorkerNode) -> tuple[int, str]:

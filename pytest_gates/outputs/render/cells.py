@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from pytest_gates.model.findings import Finding, Severity
 from pytest_gates.outputs.documents import EvidenceDocument, ReportBody, ReportGate
 
+#: A finding's level in SARIF (``result.level``).
+Level = Literal["error", "warning", "note"]
 #: Findings listed per gate in the Markdown and HTML reports; the evidence has all of them.
 FINDINGS_SHOWN: Final = 20
 
@@ -38,9 +40,12 @@ def level(gate: ReportGate) -> str:
     return "blocking" if gate.blocking else "advisory"
 
 
-def shown_severity(severity: Severity, blocking: bool) -> Severity:
-    """What a finding is for the release: an advisory gate's error only warns."""
-    return "warning" if severity == "error" and not blocking else severity
+def shown_level(severity: Severity, blocking: bool) -> Level:
+    """A finding's level as SARIF shows it: critical and major are errors, minor a note; in an
+    advisory gate a major finding only warns (a critical one blocks there too)."""
+    if severity == "critical" or (severity == "major" and blocking):
+        return "error"
+    return "warning" if severity == "major" else "note"
 
 
 def items_cell(gate: ReportGate) -> str:
@@ -53,11 +58,9 @@ def items_cell(gate: ReportGate) -> str:
 
 
 def findings_cell(gate: ReportGate) -> str:
+    """The gate's findings by severity, worst first: ``1 critical, 2 major``."""
     counts = gate.findings
-    errors, warnings = counts.error, counts.warning
-    if not gate.blocking:
-        errors, warnings = 0, warnings + errors
-    shown = [("error", errors), ("warning", warnings), ("note", counts.note)]
+    shown = [("critical", counts.critical), ("major", counts.major), ("minor", counts.minor)]
     return ", ".join(f"{count} {severity}" for severity, count in shown if count) or "0"
 
 
@@ -68,7 +71,6 @@ class FindingEntry:
     #: ``path:line:column``, or ``(no file)``.
     where: str
     rule: str
-    #: The severity as shown (:func:`shown_severity`).
     severity: Severity
     message: str
     fix_hint: str | None
@@ -86,12 +88,11 @@ def _where(finding: Finding) -> str:
 
 def finding_entries(document: EvidenceDocument) -> tuple[list[FindingEntry], int]:
     """The first :data:`FINDINGS_SHOWN` findings of a gate, and how many more there are."""
-    blocking = document.body.gate.blocking
     entries = [
         FindingEntry(
             where=_where(finding),
             rule=finding.rule,
-            severity=shown_severity(finding.severity, blocking),
+            severity=finding.severity,
             message=finding.message,
             fix_hint=finding.fix_hint,
         )

@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument
+from pytest_gates.outputs.bypass import bypasses
+from pytest_gates.outputs.documents import EvidenceDocument, ReportBody, ReportDocument
 from pytest_gates.outputs.render.api import ReportFormat
 from pytest_gates.outputs.render.cells import (
     FindingEntry,
@@ -24,6 +25,7 @@ from pytest_gates.outputs.render.cells import (
     subject_line,
 )
 from pytest_gates.outputs.render.chain_svg import chain_svg, load_svg
+from pytest_gates.trust.errors import abbreviate
 
 _CSS: Final = (
     "body{font-family:system-ui,sans-serif;margin:2rem;max-width:75rem;color:#1b1b1b}"
@@ -35,6 +37,7 @@ _CSS: Final = (
     "h1.GO{background:#176f2c}h1.GO_WITH_BYPASS,h1.INCOMPLETE{background:#8a6100}"
     "h1.NO_GO{background:#b00020}.sev-error{color:#b00020}.sev-warning{color:#8a6100}"
     "figure{margin:0 0 1rem;overflow-x:auto}"
+    ".bypass{border:2px solid #8a6100;padding:.2rem 1rem;border-radius:.4rem;margin-bottom:1rem}"
 )
 _CODE_SPAN: Final = re.compile(r"`([^`]+)`")
 
@@ -54,6 +57,20 @@ def _finding(entry: FindingEntry) -> str:
     if entry.fix_hint:
         text += f" — fix: {inline(entry.fix_hint)}"
     return text + "</li>"
+
+
+def _bypass_banner(body: ReportBody, evidence: Mapping[str, EvidenceDocument]) -> str:
+    """A box naming each bypassed gate: who signed (identity, key id), why, and the approval."""
+    e = html.escape
+    rows = "".join(
+        f"<li><code>{e(b.gate)}</code>: <b>{e(b.kind)}</b> approval by <b>{e(b.identity)}</b> "
+        f"(key <code>{e(abbreviate(b.keyid))}</code>): {e(b.reason)} — approval "
+        f"<code>{e(b.file)}</code> (<code>{e(abbreviate(b.sha256))}</code>)</li>"
+        for b in bypasses(body, evidence)
+    )
+    if not rows:
+        return ""
+    return f'<div class="bypass"><p><b>Bypassed by signed approval:</b></p><ul>{rows}</ul></div>'
 
 
 def _table(header: tuple[str, ...], rows: list[str]) -> str:
@@ -95,6 +112,7 @@ def render_html(report: ReportDocument, evidence: Mapping[str, EvidenceDocument]
         f"<title>{e(body.project)}: {e(body.decision)}</title><style>{_CSS}</style></head>"
         f'<body><h1 class="decision {e(body.decision)}">Release decision: {e(body.decision)}'
         f"</h1><p><b>{inline(body.reason)}</b></p><p>{inline(subject_line(body))}</p>"
+        f"{_bypass_banner(body, evidence)}"
         f"<h2>Chain</h2><figure>{chain_svg(body.gates)}<figcaption>Each gate coloured by its "
         "verdict; an arrow from each gate it needs, red where a failure blocked it."
         "</figcaption></figure>"

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from pytest_gates.outputs.documents import EvidenceDocument, ReportDocument
+from pytest_gates.outputs.bypass import bypasses
+from pytest_gates.outputs.documents import EvidenceDocument, ReportBody, ReportDocument
 from pytest_gates.outputs.render.api import ReportFormat
 from pytest_gates.outputs.render.cells import (
     FindingEntry,
@@ -22,6 +23,7 @@ from pytest_gates.outputs.render.cells import (
     level,
     subject_line,
 )
+from pytest_gates.trust.errors import abbreviate
 
 #: The file the Markdown report is written to.
 FILENAME: Final = "report.md"
@@ -66,6 +68,21 @@ def _finding(entry: FindingEntry) -> str:
     return line
 
 
+def _bypass_banner(body: ReportBody, evidence: Mapping[str, EvidenceDocument]) -> list[str]:
+    """A quote naming each bypassed gate: who signed (identity, key id), why, and the approval."""
+    found = bypasses(body, evidence)
+    if not found:
+        return []
+    lines = ["> ⚠️ **Bypassed by signed approval:**", ">"]
+    lines += [
+        f"> - {code(b.gate)}: **{text(b.kind)}** approval by **{text(b.identity)}** "
+        f"(key {code(abbreviate(b.keyid))}): {text(b.reason)} — approval {code(b.file)} "
+        f"({code(abbreviate(b.sha256))})"
+        for b in found
+    ]
+    return [*lines, ""]
+
+
 def render_markdown(report: ReportDocument, evidence: Mapping[str, EvidenceDocument], /) -> str:
     """The report as Markdown: the decision, the gate table, each check's summary, the findings."""
     body = report.body
@@ -77,6 +94,7 @@ def render_markdown(report: ReportDocument, evidence: Mapping[str, EvidenceDocum
         "",
         subject_line(body),
         "",
+        *_bypass_banner(body, evidence),
         "| Gate | Class | Level | Verdict | Items passed | Findings | Reason |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from pytest_gates.model.findings import Finding, Severity
 from pytest_gates.outputs.documents import EvidenceDocument, ItemBody, ReportDocument, ReportGate
 from pytest_gates.outputs.render.api import ReportFormat
-from pytest_gates.outputs.render.cells import shown_severity
+from pytest_gates.outputs.render.cells import Level, shown_level
 from pytest_gates.support.paths import is_glob
 
 #: The key our fingerprint is stored under in ``partialFingerprints``.
@@ -100,12 +100,13 @@ class _Run:
             location = _location(self.manifest)
         self._add(
             finding.rule,
-            shown_severity(finding.severity, gate.blocking),
+            shown_level(finding.severity, gate.blocking),
             text,
             location,
             gate,
             item,
             _fingerprint(gate.id, finding.rule, loc.path or "", finding.message),
+            finding.severity,
         )
 
     def failed_item(self, gate: ReportGate, item: ItemBody) -> None:
@@ -116,12 +117,12 @@ class _Run:
             f": {item.message}" if item.message else ""
         )
         path = item.nodeid.split("::", 1)[0] if item.check is None else self.manifest
-        severity: Severity = "error" if item.outcome == "error" else "warning"
+        level: Level = "error" if item.outcome == "error" else "warning"
         if item.outcome == "failed":
-            severity = shown_severity("error", gate.blocking)
+            level = shown_level("major", gate.blocking)
         self._add(
             rule_id,
-            severity,
+            level,
             text,
             _location(path),
             gate,
@@ -132,13 +133,17 @@ class _Run:
     def _add(
         self,
         rule_id: str,
-        level: Severity,
+        level: Level,
         text: str,
         location: dict[str, Any],
         gate: ReportGate,
         item: ItemBody,
         fingerprint: str,
+        severity: Severity | None = None,
     ) -> None:
+        properties = {"gate": gate.id, "nodeid": item.nodeid}
+        if severity is not None:
+            properties["severity"] = severity
         self.results.append(
             {
                 "ruleId": rule_id,
@@ -146,7 +151,7 @@ class _Run:
                 "message": {"text": text},
                 "locations": [location],
                 "partialFingerprints": {FINGERPRINT: fingerprint},
-                "properties": {"gate": gate.id, "nodeid": item.nodeid},
+                "properties": properties,
             }
         )
 

@@ -1,10 +1,12 @@
-"""The gate environments in tox.ini: a region between two marker comments that sync owns.
+"""The gate environments of tox: a region between two marker comments that sync owns.
 
-The region holds a ``gates`` environment (every gate, then ``pytest-gates verify``) and one
-environment per gate class in the manifest (``pytest --gates -m <class>``). Only the first is
-labelled ``gates``, so ``tox -m gates`` runs each gate once; the class environments are labelled
-``gates-class`` (``tox -m gates-class`` runs them, ``tox -e gates-<class>`` one of them). The rest of tox.ini is the project's and is kept byte for byte, so
-the file is handled as lines rather than through configparser, which would drop the comments.
+The environments themselves are :mod:`~pytest_gates.projection.targets.toxenvs`. This target
+writes them into the file the project keeps its tox configuration in
+(:attr:`~pytest_gates.projection.source.ProjectionSource.tox_path`): ``tox.ini`` here, and
+``tox.toml`` or ``[tool.tox]`` in ``pyproject.toml`` through
+:mod:`~pytest_gates.projection.targets.toxtoml`. The rest of tox.ini is the project's and is
+kept byte for byte, so the file is handled as lines rather than through configparser, which would
+drop the comments.
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from pytest_gates.projection.commands import OUTPUT_DIR, verify_command
-from pytest_gates.projection.drift import Drift, header_drift
+from pytest_gates.projection.drift import Drift, header_drift, missing_environments
 from pytest_gates.projection.source import ProjectionSource
 from pytest_gates.projection.target import SyncError
+from pytest_gates.projection.targets import toxtoml
+from pytest_gates.projection.targets.toxenvs import (
+    BEGIN,
+    CLASS_LABEL,
+    END,
+    LABEL,
+    Region,
+    env_loss,
+    find_region,
+    gate_envs,
+)
 
-BEGIN: Final = "# >>> pytest-gates sync: generated region"
-END: Final = "# <<< pytest-gates sync: end of the generated region"
-LABEL: Final = "gates"
-#: The label of the per-class environments: a partial run each, so not part of ``tox -m gates``.
-CLASS_LABEL: Final = "gates-class"
+__all__ = ["CLASS_LABEL", "LABEL", "TOX", "environments"]
 #: Written when sync creates tox.ini: ``labels`` (``tox -m``) needs tox 4.
 NEW_FILE_HEAD: Final = "[tox]\nmin_version = 4.0\n\n"
 
@@ -33,30 +41,19 @@ _KEY: Final = re.compile(r"^([A-Za-z_][\w.-]*)\s*=\s?(.*)$")
 
 def environments(source: ProjectionSource) -> dict[str, dict[str, list[str]]]:
     """Section name -> key -> value lines, in the order they are written."""
-    tox = source.policy.tox
-    extras = {"extras": [", ".join(tox.extras)]} if tox is not None and tox.extras else {}
-    option = source.manifest_option
-    sections = {
-        f"testenv:{LABEL}": {
-            "description": [
-                f"every gate in {source.manifest} (pytest --gates), then verify the outputs"
-            ],
-            "labels": [LABEL],
-            **extras,
-            "commands": [f"pytest --gates{option} {{posargs}}", verify_command()],
-        }
-    }
-    for name, gate_ids in source.classes().items():
-        sections[f"testenv:{LABEL}-{name}"] = {
-            "description": [f"the {name} gates: {', '.join(gate_ids)}"],
-            "labels": [CLASS_LABEL],
-            **extras,
-            # Its own output folder: a partial run must not overwrite the full run's report.
-            "commands": [
-                f"pytest --gates{option} -m {name} --gates-out {{env_tmp_dir}}{{/}}{OUTPUT_DIR} "
-                "{posargs}"
-            ],
-        }
+    sections: dict[str, dict[str, list[str]]] = {}
+    for env in gate_envs(source):
+        values: dict[str, list[str]] = {"description": [env.description], "labels": [env.label]}
+        if env.extras:
+            values["extras"] = [", ".join(env.extras)]
+        if env.groups:
+            values["dependency_groups"] = [", ".join(env.groups)]
+        if env.deps:
+            values["deps"] = list(env.deps)
+        if env.base_python:
+            values["base_python"] = [env.base_python]
+        values["commands"] = [" ".join(command) for command in env.commands]
+        sections[f"testenv:{env.name}"] = values
     return sections
 
 
@@ -115,22 +112,6 @@ def parse_sections(lines: Sequence[str], start: int = 0, stop: int | None = None
     return sections
 
 
-@dataclass(frozen=True)
-class Region:
-    """Where the generated region is: the lines of its two markers (``end`` None: no end marker)."""
-
-    begin: int
-    end: int | None
-
-
-def find_region(lines: Sequence[str]) -> Region | None:
-    begin = next((i for i, line in enumerate(lines) if line.strip() == BEGIN), None)
-    if begin is None:
-        return None
-    end = next((i for i in range(begin + 1, len(lines)) if lines[i].strip() == END), None)
-    return Region(begin, end)
-
-
 def _hand_sections(lines: Sequence[str], region: Region | None, owned: set[str]) -> list[Section]:
     """Sections outside the region that have the name of a generated environment."""
     # Without an end marker, everything after the begin marker is taken as the region.
@@ -177,15 +158,7 @@ def tox_drift(display: str, current: str | None, source: ProjectionSource) -> li
     """Every drift of the gate environments in ``current`` from what sync writes."""
     expected = environments(source)
     if current is None:
-        return [
-            Drift(
-                display,
-                None,
-                "sync.missing",
-                f"the file does not exist, so the gate environments are not defined; run "
-                f"`{source.command}`",
-            )
-        ]
+        return [missing_environments(display, source.command)]
     lines = current.splitlines()
     region = find_region(lines)
     drifts = [
@@ -219,7 +192,7 @@ def tox_drift(display: str, current: str | None, source: ProjectionSource) -> li
         section = found.get(name)
         if section is None:
             drifts.append(
-                Drift(display, region.begin + 1, "sync.tox-env-removed", _env_loss(env, source))
+                Drift(display, region.begin + 1, "sync.tox-env-removed", env_loss(env, source))
             )
             continue
         drifts += _env_drift(display, env, values, section)
@@ -235,16 +208,6 @@ def tox_drift(display: str, current: str | None, source: ProjectionSource) -> li
                 )
             )
     return sorted(drifts, key=lambda d: d.line or 0)
-
-
-def _env_loss(env: str, source: ProjectionSource) -> str:
-    if env == LABEL:
-        return (
-            f"required tox environment '{env}' removed: it runs every gate and verifies the outputs"
-        )
-    name = env.removeprefix(f"{LABEL}-")
-    gate_ids = ", ".join(source.classes().get(name, []))
-    return f"required tox environment '{env}' removed: it runs the {name} gates ({gate_ids})"
 
 
 def _env_drift(
@@ -286,18 +249,24 @@ class ToxEnvironments:
     """
 
     def paths(self, source: ProjectionSource) -> tuple[str, ...]:
-        tox = source.policy.tox
-        return (tox.path,) if tox is not None else ()
+        path = source.tox_path
+        return (path,) if path is not None else ()
 
     def render(self, source: ProjectionSource, path: str, current: str | None) -> str:
+        if toxtoml.is_toml(path):
+            return "".join(line + "\n" for line in toxtoml.render_region(source, path))
         return "".join(line + "\n" for line in render_region(source))
 
     def drift(
         self, source: ProjectionSource, path: str, current: str | None, rendered: str
     ) -> list[Drift]:
+        if toxtoml.is_toml(path):
+            return toxtoml.toml_drift(path, current, source)
         return tox_drift(path, current, source)
 
     def keep(self, source: ProjectionSource, path: str, current: str | None, rendered: str) -> str:
+        if toxtoml.is_toml(path):
+            return toxtoml.splice(path, current, rendered, source)
         return splice_tox(current, rendered, source)
 
 

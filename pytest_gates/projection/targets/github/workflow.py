@@ -110,15 +110,32 @@ RESTORE_SCRIPT: Final = (
 
 #: Where the result job downloads the shards' outputs to merge them.
 SHARDS_DIR: Final = "shards"
-#: Reads the decision from the report with Python (not grep), so the check cannot be fooled by
-#: the string appearing elsewhere in the file.
-DECIDE_SCRIPT: Final = (
-    "import json, sys\n"
-    f'report = json.load(open("{OUTPUT_DIR}/report.json", encoding="utf-8"))\n'
-    'decision = report["body"]["decision"]\n'
-    'print(f"release decision: {decision}")\n'
-    'sys.exit(0 if decision == "GO" else 1)\n'
-)
+
+
+#: The decision step's view of the gates job: ``success`` when every leg (shard, Python) passed.
+JOB_RESULT_ENV: Final = "GATES_JOB_RESULT"
+
+
+def decide_script(allow_bypass: bool = False) -> str:
+    """The decision step: reads the decision from the report with Python (not grep), so the
+    check cannot be fooled by the string appearing elsewhere in the file. It passes on GO, and
+    on GO_WITH_BYPASS only when the manifest's ``policy.allow_bypass`` is true; and only when
+    every leg of the gates job succeeded (``GATES_JOB_RESULT``: a leg that tests another Python,
+    whose outputs the decision does not read, must not fail unseen)."""
+    accepted = 'in ("GO", "GO_WITH_BYPASS")' if allow_bypass else '== "GO"'
+    return (
+        "import json, os, sys\n"
+        f'report = json.load(open("{OUTPUT_DIR}/report.json", encoding="utf-8"))\n'
+        'decision = report["body"]["decision"]\n'
+        'print(f"release decision: {decision}")\n'
+        f'legs = os.environ.get("{JOB_RESULT_ENV}", "success")\n'
+        'print(f"gates job (every shard and Python): {legs}")\n'
+        f'sys.exit(0 if decision {accepted} and legs == "success" else 1)\n'
+    )
+
+
+#: The decision step of a manifest whose policy does not allow bypass.
+DECIDE_SCRIPT: Final = decide_script()
 
 
 def gate_command(source: ProjectionSource) -> str:
@@ -145,14 +162,16 @@ def _with_secret(step: dict[str | Manual, Node], secret: str | None) -> Node:
     return step
 
 
-def _setup(policy: ProjectionPolicy) -> list[Node]:
-    python: dict[str | Manual, Node] = {"python-version": policy.python}
+def _setup(source: ProjectionSource, version: str | None = None) -> list[Node]:
+    """Checkout, Python (``version``, else the policy's), and the project's install command."""
+    policy = source.policy
+    python: dict[str | Manual, Node] = {"python-version": version or policy.python}
     if policy.pip_cache:
         python["cache"] = "pip"
     return [
         {"name": STEP_CHECKOUT, "uses": CHECKOUT, "with": {"persist-credentials": False}},
         {"name": STEP_PYTHON, "uses": SETUP_PYTHON, "with": python},
-        {"name": STEP_INSTALL, "run": policy.install},
+        {"name": STEP_INSTALL, "run": source.install},
     ]
 
 
@@ -193,22 +212,43 @@ def _manual(policy: ProjectionPolicy, name: str) -> list[Node]:
     return [Manual(name)] if name in policy.manual_regions else []
 
 
+def python_matrix(source: ProjectionSource) -> tuple[str, ...]:
+    """The Python versions the gates job runs on, when the project declares more than one; the
+    decision (the uploaded outputs) is the leg of ``projection.python``, the others test the
+    declared range and fail the job when a gate fails there."""
+    pythons = source.pythons
+    return pythons if len(pythons) > 1 else ()
+
+
+def _gates_job_name(source: ProjectionSource, pythons: Sequence[str]) -> str:
+    parts = [f"shard ${{{{ matrix.shard }}}}/{source.shards}"] if source.shards > 1 else []
+    if pythons:
+        parts.append("Python ${{ matrix.python }}")
+    return f"gates ({', '.join(parts)})" if parts else "gates"
+
+
 def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
     policy = source.policy
     sharded = source.shards > 1
     artifact = "gates-shard-${{ matrix.shard }}" if sharded else DECISION_ARTIFACT
+    pythons = python_matrix(source)
     job: dict[str | Manual, Node] = {
-        "name": f"gates (shard ${{{{ matrix.shard }}}}/{source.shards})" if sharded else "gates",
+        "name": _gates_job_name(source, pythons),
         "runs-on": policy.runs_on,
     }
     if policy.restore_log:
         # gh reads the runs and artifacts of this workflow.
         job["permissions"] = {"contents": "read", "actions": "read"}
+    matrix: dict[str | Manual, Node] = {}
     if sharded:
-        shards = tuple(range(1, source.shards + 1))
-        job["strategy"] = {"fail-fast": False, "matrix": {"shard": Flow(shards)}}
+        matrix["shard"] = Flow(tuple(range(1, source.shards + 1)))
+    if pythons:
+        matrix["python"] = Flow(pythons)
+    if matrix:
+        job["strategy"] = {"fail-fast": False, "matrix": matrix}
+    upload_if = f"always() && matrix.python == '{policy.python}'" if pythons else "always()"
     job["steps"] = [
-        *_setup(policy),
+        *_setup(source, "${{ matrix.python }}" if pythons else None),
         *_manual(policy, "gates.steps"),
         *_restore_log(policy),
         _with_secret(
@@ -217,7 +257,7 @@ def _gates_job(source: ProjectionSource) -> dict[str | Manual, Node]:
         ),
         {
             "name": STEP_UPLOAD,
-            "if": "always()",
+            "if": upload_if,
             "uses": UPLOAD_ARTIFACT,
             "with": _upload(artifact),
         },
@@ -304,7 +344,7 @@ def _result_job(source: ProjectionSource) -> dict[str | Manual, Node]:
             "attestations": "write",
         }
     job["steps"] = [
-        *_setup(policy),
+        *_setup(source),
         *_manual(policy, "result.steps"),
         *_fixed_checks(source),
         *_gather(source),
@@ -314,7 +354,12 @@ def _result_job(source: ProjectionSource) -> dict[str | Manual, Node]:
             "if": "always()",
             "run": f'cat {OUTPUT_DIR}/report.md >> "$GITHUB_STEP_SUMMARY"',
         },
-        {"name": STEP_DECIDE, "shell": "python", "run": DECIDE_SCRIPT},
+        {
+            "name": STEP_DECIDE,
+            "shell": "python",
+            "env": {JOB_RESULT_ENV: f"${{{{ needs.{GATES_JOB}.result }}}}"},
+            "run": decide_script(source.allow_bypass),
+        },
     ]
     return job
 
