@@ -117,3 +117,25 @@ def test_the_import_layers_hold() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "0 broken" in done.stdout
+
+
+def test_a_gate_session_needs_no_xdist() -> None:
+    """xdist is an extra: everything a gate session imports without ``-n`` works without it
+    (the installed wheel's demo run in CI found an import of the scheduler through a key)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'xdist' or name.startswith('xdist.'):\n"
+        "            raise ImportError('xdist is not installed')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import pytest_gates.plugin, pytest_gates.session.suitecov, pytest_gates.session.runtime\n"
+        "import pytest_gates.session.controller, pytest_gates.session.collect\n"
+        "import pytest_gates.cli.main\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr[-2000:]) == (0, "ok\n", "")

@@ -14,7 +14,8 @@ import pytest
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.distribute.durations import DurationStore
 from pytest_gates.distribute.plan import Planner, ShardPlan
-from pytest_gates.distribute.xdist.scheduler import SEQUENTIAL_GATES_KEY, GateScheduling
+from pytest_gates.distribute.xdist.keys import SEQUENTIAL_GATES_KEY
+from pytest_gates.distribute.xdist.scheduler import GateScheduling
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.manifest import CheckSpec, Gate, Retry
 from pytest_gates.session.sequence import attempts_allowed

@@ -18,7 +18,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_gates.checks.api import CheckKind
-from pytest_gates.distribute.xdist.scheduler import SEQUENTIAL_GATES_KEY
+from pytest_gates.distribute.xdist.keys import SEQUENTIAL_GATES_KEY
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.model.records import PhasePayload
 

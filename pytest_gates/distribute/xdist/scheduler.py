@@ -15,12 +15,10 @@ from xdist.report import report_collection_diff
 from xdist.workermanage import parse_tx_spec_config
 
 from pytest_gates.distribute.plan import ShardPlan
+from pytest_gates.distribute.xdist.keys import SEQUENTIAL_GATES_KEY
 
 #: Plans node ids into N shares: the one planning pipeline (:mod:`pytest_gates.distribute.plan`).
 PlanFor = Callable[[Sequence[str], int], ShardPlan]
-#: The ``sequential: true`` gates, on the controller's ``config.stash``: their items go to one
-#: worker, one after the other in collection (manifest) order.
-SEQUENTIAL_GATES_KEY = pytest.StashKey[frozenset[str]]()
 
 
 class Gateway(Protocol):
