@@ -235,13 +235,21 @@ def _reason(count: int, what: str, first: ItemRecord) -> str:
     return text
 
 
+def records_by_gate(
+    order: Sequence[str], records: Iterable[ItemRecord]
+) -> dict[str, list[ItemRecord]]:
+    """Each gate's records, every gate of ``order`` present (in that order)."""
+    by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in order}
+    for record in records:
+        by_gate.setdefault(record.gate, []).append(record)
+    return by_gate
+
+
 def fold(
     manifest: Manifest, order: Sequence[str], records: Iterable[ItemRecord]
 ) -> dict[str, GateVerdict]:
     """Every gate's verdict, computed in dependency order."""
-    by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in order}
-    for record in records:
-        by_gate.setdefault(record.gate, []).append(record)
+    by_gate = records_by_gate(order, records)
     verdicts: dict[str, GateVerdict] = {}
     for gate_id in order:
         gate = manifest.gate(gate_id)

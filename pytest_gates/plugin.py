@@ -121,10 +121,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_gates.session.suitecov import SuiteCoverageNodes, SuiteCoverageRun
 
     context = build_context(config)
-    from pytest_gates.checks.site.fixing import enable_fix, restore_fix
-
-    previous = enable_fix(bool(config.getoption("gates_fix") or config.getini("gates_fix")))
-    config.add_cleanup(lambda: restore_fix(previous))
     state = CollectionState()
     config.stash[CONTEXT_KEY] = context
     config.stash[SESSION_KEY] = state

@@ -449,6 +449,7 @@ def test_the_runners_guard_of_the_manifest_is_never_bypassed(tmp_path: Path) -> 
         write(tmp_path, kind="override", gates=[gate])
     files = load_approvals(tmp_path / FOLDER, FOLDER)
     approvals = SessionApprovals(FOLDER, subject(), files, make_trust())
+    approvals.check(manifest)
     records = [_record("manifest.guard", "failed", "g"), _record("build", "failed")]
     added = approvals.records(manifest, "m::", records)[2:]
     assert [(r.nodeid, r.outcome) for r in added] == [("m::build::@bypass", "passed")]

@@ -4,7 +4,6 @@ its sub-checks by name; it never passes with warnings and names the gate to run 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,15 +83,15 @@ def test_ready_fails_naming_the_gate_whose_evidence_was_altered(
 ) -> None:
     project.manifest(MANIFEST)
 
-    def write_then_alter(outdir: Path, document: Any) -> WrittenEvidence:
-        written = evidence_module.write_evidence(outdir, document)
-        if written.gate == "build":  # altered between the gates' run and READY's fold
-            data = json.loads(written.path.read_text())
-            data["body"]["reason"] = "everything is fine, trust me"
-            written.path.write_text(json.dumps(data))
+    def write_then_alter(*args: Any) -> dict[str, WrittenEvidence]:
+        written = evidence_module.write_gates_evidence(*args)
+        build = written["build"].path  # altered between the gates' run and READY's fold
+        data = json.loads(build.read_text())
+        data["body"]["reason"] = "everything is fine, trust me"
+        build.write_text(json.dumps(data))
         return written
 
-    monkeypatch.setattr(ready_module, "write_evidence", write_then_alter)
+    monkeypatch.setattr(ready_module, "write_gates_evidence", write_then_alter)
     result = project.run("--gates")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert project.verdicts() == {"build": "PASS", "lint": "PASS", "release.ready": "FAIL"}

@@ -99,6 +99,8 @@ class CheckContext:
     #: folder first on ``PATH``, so tools installed next to pytest (ruff, mypy) are found even
     #: when the virtual environment is not activated.
     environ: Mapping[str, str] = field(default_factory=lambda: DefaultEnviron())
+    #: ``--gates-fix``: a check that can repair what it finds does, and records it.
+    fix: bool = False
     #: The gates this check may read (its ``reads``, else its gate's ``needs``).
     readable: tuple[str, ...] = ()
     #: The final results of the readable gates known to this process.

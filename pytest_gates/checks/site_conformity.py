@@ -27,7 +27,6 @@ from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.site import jsonld
-from pytest_gates.checks.site.fixing import fixing
 from pytest_gates.checks.site.pages import Page, attr, site_pages
 from pytest_gates.checks.site.report import Fix, Reporter
 from pytest_gates.model.findings import Finding, Location, sorted_findings
@@ -271,7 +270,7 @@ def _signature(tag: Tag) -> str:
 @check_kind("site_conformity", params=SiteConformityParams, idempotent=True)
 def site_conformity(params: SiteConformityParams, ctx: CheckContext) -> CheckResult:
     """A multilingual site's hreflang, JSON-LD, SEO tags, template and language parity conform."""
-    walk = _Conformity(params, params.fix or fixing(ctx))
+    walk = _Conformity(params, params.fix or ctx.fix)
     groups: dict[str, dict[str, Page]] = {}
     for lang in params.languages:
         pages, empty, unreadable = site_pages(

@@ -127,3 +127,30 @@ def write_evidence(outdir: Path, document: EvidenceDocument) -> WrittenEvidence:
     path = outdir / evidence_path(gate_id)
     atomic_write(path, data)
     return WrittenEvidence(gate_id, path, sha256_bytes(data), json_digest(tree["body"]), document)
+
+
+def write_gates_evidence(
+    outdir: Path,
+    loaded: LoadedManifest,
+    verdicts: Mapping[str, GateVerdict],
+    by_gate: Mapping[str, Sequence[ItemRecord]],
+    subject: Subject,
+    manifest_path: str,
+    rollbacks: Mapping[str, Mapping[str, Any]],
+) -> dict[str, WrittenEvidence]:
+    """Every gate's evidence file, written in run order."""
+    return {
+        gate.id: write_evidence(
+            outdir,
+            evidence_document(
+                loaded,
+                gate,
+                verdicts[gate.id],
+                by_gate[gate.id],
+                subject,
+                manifest_path,
+                rollbacks.get(gate.id),
+            ),
+        )
+        for gate in loaded.gates_in_order()
+    }

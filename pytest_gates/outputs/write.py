@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from pytest_gates.chain import Decision, GateVerdict
+from pytest_gates.chain import Decision, GateVerdict, records_by_gate
 from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.attest import Attestation, attest
@@ -28,7 +28,7 @@ from pytest_gates.outputs.documents import (
     dump,
     to_json,
 )
-from pytest_gates.outputs.evidence import WrittenEvidence, evidence_document, write_evidence
+from pytest_gates.outputs.evidence import WrittenEvidence, write_gates_evidence
 from pytest_gates.outputs.layout import (
     ATTESTATIONS_DIR,
     EVIDENCE_DIR,
@@ -187,26 +187,15 @@ def write_outputs(
     ``log_from`` is a log this run continues (``--gates-log-from``): checked, then copied to the
     output folder unless the folder's log continues it already.
     """
-    by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in loaded.order}
-    for record in records:
-        by_gate[record.gate].append(record)
+    by_gate = records_by_gate(loaded.order, records)
     remove_leftovers(outdir)
     log = TransitionLog(outdir / LOG_FILE)
     if log_from is not None:
         log.start_from(log_from)
     previous = log.last_states()  # verifies the chain before anything is written
-    evidence: dict[str, WrittenEvidence] = {}
-    for gate in loaded.gates_in_order():
-        document = evidence_document(
-            loaded,
-            gate,
-            verdicts[gate.id],
-            by_gate[gate.id],
-            subject,
-            manifest_path,
-            rollbacks.get(gate.id),
-        )
-        evidence[gate.id] = write_evidence(outdir, document)
+    evidence = write_gates_evidence(
+        outdir, loaded, verdicts, by_gate, subject, manifest_path, rollbacks
+    )
     moment = isoformat(now())
     events = run_events(loaded, verdicts, previous, evidence, rollbacks, subject, moment)
     head = log.append([redact_document(event) for event in events])

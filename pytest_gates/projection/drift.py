@@ -6,10 +6,13 @@ generated file (or region) opens with the same header naming the manifest's dige
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pytest_gates.projection.source import ProjectionSource, header_digest, short_digest
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,41 @@ def missing_environments(display: str, command: str) -> Drift:
         "sync.missing",
         f"the file does not exist, so the gate environments are not defined; run `{command}`",
     )
+
+
+def environment_drift(
+    display: str,
+    line: int,
+    env: str,
+    want: Mapping[str, V],
+    have: Mapping[str, V],
+    command: Callable[[V | None], str],
+    value: Callable[[V | None], str],
+) -> list[Drift]:
+    """Each key of a tox environment that differs from what sync writes, in the generated order
+    then the added keys sorted; ``command`` and ``value`` show a ``commands`` value and any other
+    as the file's format writes them (tox.ini lines, TOML values)."""
+    drifts = []
+    for key in [*want, *sorted(k for k in have if k not in want)]:
+        expected, found = want.get(key), have.get(key)
+        if expected == found:
+            continue
+        if key == "commands" and found is not None:
+            rule = "sync.command-edited"
+            message = (
+                f"tox environment '{env}': the gate command was edited: expected "
+                f"`{command(expected)}`, found `{command(found)}`"
+            )
+        elif found is None:
+            rule = "sync.removed"
+            message = f"tox environment '{env}': '{key}' removed (expected `{value(expected)}`)"
+        elif expected is None:
+            rule, message = "sync.added", f"tox environment '{env}': '{key}' added by hand"
+        else:
+            rule = "sync.changed"
+            message = (
+                f"tox environment '{env}': '{key}' changed: expected `{value(expected)}`, found "
+                f"`{value(found)}`"
+            )
+        drifts.append(Drift(display, line, rule, message))
+    return drifts

@@ -30,7 +30,7 @@ from typing import Final
 import pytest
 from pydantic import JsonValue
 
-from pytest_gates.chain import BYPASS_DETAIL, Decision
+from pytest_gates.chain import BYPASS_DETAIL, Decision, records_by_gate
 from pytest_gates.model.findings import Finding, sorted_findings
 from pytest_gates.model.guard import GUARD_GATE
 from pytest_gates.model.manifest import Gate, Manifest
@@ -44,6 +44,7 @@ from pytest_gates.trust import DEFAULT_TRUST_PATH, Trust, TrustFileError, load_t
 from pytest_gates.trust.approval import DEFAULT_APPROVALS_DIR, ApprovalFile, load_approvals
 from pytest_gates.trust.approval_check import (
     ApprovalFact,
+    Checked,
     RunSubject,
     check_bypass,
     check_requirement,
@@ -105,6 +106,9 @@ class SessionApprovals:
     unapproved: dict[str, str] = field(default_factory=dict)
     #: The gates with a valid override: their failure blocks no dependent.
     overridden: set[str] = field(default_factory=set)
+    #: Each gate's approval and bypass records, checked once (signatures, trust, subject) when
+    #: the session starts; :meth:`records` adds copies to every fold.
+    checked: dict[str, list[ItemRecord]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: pytest.Config, context: GatesContext) -> SessionApprovals:
@@ -121,32 +125,43 @@ class SessionApprovals:
         author = trust.identity_for_email(email) if email is not None else None
         subject = RunSubject(commit, context.loaded.digest, now(), author.id if author else None)
         approvals = cls(shown, subject, files, trust)
-        manifest = context.loaded.manifest
-        for gate in manifest.gates:
-            if gate.id == GUARD_GATE:
-                continue  # the runner's guard of the manifest is never bypassed
-            valid = check_bypass(manifest, gate, files, trust, subject).valid
-            if valid and valid[0].kind == "emergency":
-                approvals.emergencies[gate.id] = valid[0]
-            elif valid:
-                approvals.overridden.add(gate.id)
-            record = approvals._approval(manifest, gate)
-            if record is not None and record.outcome == "failed":
-                approvals.unapproved[gate.id] = record.message
+        approvals.check(context.loaded.manifest)
         return approvals
+
+    def check(self, manifest: Manifest) -> None:
+        """Check every gate's approvals and bypass approvals, once for the session."""
+        for gate in manifest.gates:
+            self._check(manifest, gate)
+
+    def _check(self, manifest: Manifest, gate: Gate) -> None:
+        found = self.checked[gate.id] = []
+        approval = self._approval(manifest, gate)
+        if approval is not None:
+            found.append(approval)
+            if approval.outcome == "failed":
+                self.unapproved[gate.id] = approval.message
+        if gate.id == GUARD_GATE:
+            return  # the runner's guard of the manifest is never bypassed
+        checked = check_bypass(manifest, gate, self.files, self.trust, self.subject)
+        if checked.valid and checked.valid[0].kind == "emergency":
+            self.emergencies[gate.id] = checked.valid[0]
+        elif checked.valid:
+            self.overridden.add(gate.id)
+        if checked.valid or checked.findings:
+            found.append(_bypass_record(gate, checked))
 
     def records(
         self, manifest: Manifest, prefix: str, records: Sequence[ItemRecord]
     ) -> list[ItemRecord]:
         """``records`` and, per gate, its approval record and its bypass record (see above)."""
         added: list[ItemRecord] = []
+        by_gate = records_by_gate([gate.id for gate in manifest.gates], records)
         for gate in manifest.gates:
-            own = sorted((r for r in records if r.gate == gate.id), key=lambda r: r.nodeid)
+            own = sorted(by_gate[gate.id], key=lambda r: r.nodeid)
             ran = any(r.outcome != "not_run" for r in own)
             shard = next((r.shard for r in own if r.shard is not None), None)
-            for record in (self._approval(manifest, gate), self._bypass(manifest, gate)):
-                if record is None:
-                    continue
+            for made in self.checked.get(gate.id, []):
+                record = made.model_copy(deep=True)
                 record.nodeid = f"{prefix}{gate.id}::{record.check}"
                 record.shard = shard
                 if not ran:
@@ -180,23 +195,21 @@ class SessionApprovals:
             record.message = record.findings[0].message if record.findings else "not approved"
         return record
 
-    def _bypass(self, manifest: Manifest, gate: Gate) -> ItemRecord | None:
-        if gate.id == GUARD_GATE:
-            return None
-        checked = check_bypass(manifest, gate, self.files, self.trust, self.subject)
-        if not checked.valid and not checked.findings:
-            return None
-        record = ItemRecord(nodeid="", gate=gate.id, check=BYPASS_CHECK, kind="approval")
-        if checked.valid:
-            fact = checked.valid[0]
-            record.outcome = "passed"
-            record.message = fact.describe()
-            record.details = {BYPASS_DETAIL: fact.as_dict()}
-        else:
-            record.outcome = "skipped"
-            record.findings = sorted_findings([_minor(f) for f in checked.findings])
-            record.message = f"no valid bypass approval: {record.findings[0].message}"
-        return record
+
+def _bypass_record(gate: Gate, checked: Checked) -> ItemRecord:
+    """A gate's bypass record: passed with the valid approval's facts, else skipped with the
+    problems of the ones that are not valid."""
+    record = ItemRecord(nodeid="", gate=gate.id, check=BYPASS_CHECK, kind="approval")
+    if checked.valid:
+        fact = checked.valid[0]
+        record.outcome = "passed"
+        record.message = fact.describe()
+        record.details = {BYPASS_DETAIL: fact.as_dict()}
+    else:
+        record.outcome = "skipped"
+        record.findings = sorted_findings([_minor(f) for f in checked.findings])
+        record.message = f"no valid bypass approval: {record.findings[0].message}"
+    return record
 
 
 def _minor(finding: Finding) -> Finding:

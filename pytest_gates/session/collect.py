@@ -153,6 +153,7 @@ class CheckItem(pytest.Item):
             check_id=self.check.id,
             tmp_path=scratch.take(),
             timeout=context.loaded.manifest.timeout(self.gate),
+            fix=context.fix,
             readable=readable(context.loaded, self.gate, self.check),
             needs=board(self.config).view(readable(context.loaded, self.gate, self.check)),
         )

@@ -65,6 +65,7 @@ def build_context(config: pytest.Config) -> GatesContext:
         planner=Planner(loaded, load_store),
         shard=shard,
         explicit_args=config.args_source == pytest.Config.ArgsSource.ARGS,
+        fix=bool(config.getoption("gates_fix") or config.getini("gates_fix")),
     )
 
 

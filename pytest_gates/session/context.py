@@ -41,6 +41,8 @@ class GatesContext:
     shard: Shard | None
     #: Paths were given on the command line (otherwise the session is the manifest and suites).
     explicit_args: bool
+    #: ``--gates-fix`` (ini ``gates_fix``): checks that can repair what they find do so.
+    fix: bool = False
 
     @property
     def check_prefix(self) -> str:

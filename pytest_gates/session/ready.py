@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_gates.chain import GateVerdict, fold
+from pytest_gates.chain import GateVerdict, fold, records_by_gate
 from pytest_gates.checks.ready import READY_KIND, GateState, audit
 from pytest_gates.errors import EvidenceError
 from pytest_gates.model.graph import upstream
@@ -26,8 +26,7 @@ from pytest_gates.outputs.documents import load_json
 from pytest_gates.outputs.evidence import (
     WrittenEvidence,
     body_digest,
-    evidence_document,
-    write_evidence,
+    write_gates_evidence,
 )
 from pytest_gates.outputs.layout import LOG_FILE
 from pytest_gates.outputs.translog import verify_log
@@ -60,21 +59,10 @@ def fold_ready(
     if not ready:
         return list(records), dict(verdicts)
     loaded = context.loaded
-    by_gate: dict[str, list[ItemRecord]] = {gate_id: [] for gate_id in loaded.order}
-    for record in records:
-        by_gate.setdefault(record.gate, []).append(record)
-    written: dict[str, WrittenEvidence] = {}
-    for gate in loaded.gates_in_order():
-        document = evidence_document(
-            loaded,
-            gate,
-            verdicts[gate.id],
-            by_gate[gate.id],
-            subject,
-            context.manifest_display,
-            rollbacks.get(gate.id),
-        )
-        written[gate.id] = write_evidence(context.outdir, document)
+    by_gate = records_by_gate(loaded.order, records)
+    written = write_gates_evidence(
+        context.outdir, loaded, verdicts, by_gate, subject, context.manifest_display, rollbacks
+    )
     states = {
         gate.id: _state(gate, verdicts[gate.id], by_gate[gate.id], written[gate.id])
         for gate in loaded.gates_in_order()

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from pydantic import ValidationError
 
 from pytest_gates.checks.api import CheckContext
-from pytest_gates.checks.site.fixing import FIX_ENV
 from pytest_gates.checks.site_conformity import site_conformity
 from pytest_gates.model.findings import Finding, Location
 
@@ -111,7 +109,7 @@ def test_gates_fix_applies_the_fixes_and_records_them(
     zh = zh.replace(f'<link rel="alternate" hreflang="en" href="{BASE}/en/a.html">\n', "")
     zh = zh.replace('<meta name="twitter:card" content="summary">', "")
     path = write("site/zh/a.html", zh)
-    fixing = CheckContext(**{**check_ctx.__dict__, "environ": {FIX_ENV: "1"}})
+    fixing = CheckContext(**{**check_ctx.__dict__, "fix": True})
     result = site_conformity.run(site_conformity.parse(PARAMS), fixing)
     assert result.passed, result.findings
     assert result.summary == "0 problems in 2 pages; 3 fixes applied"
@@ -270,4 +268,9 @@ def test_the_gates_fix_switch_repairs_and_records(project, how: str) -> None:
     assert [(f["path"], f["rule"]) for f in details["fixed"]] == [
         ("site/zh/a.html", "hreflang.missing")
     ]
-    assert FIX_ENV not in os.environ  # the switch ends with the session
+    # The switch is the session's: the next session without it fixes nothing.
+    (project.root / "site/zh/a.html").write_text(one_way, encoding="utf-8")
+    if how == "ini":
+        project.pytester.makeini("[pytest]\n")
+    assert project.run("--gates").ret == pytest.ExitCode.TESTS_FAILED
+    assert (project.root / "site/zh/a.html").read_text(encoding="utf-8") == one_way

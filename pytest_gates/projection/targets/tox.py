@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from pytest_gates.projection.drift import Drift, header_drift, missing_environments
+from pytest_gates.projection.drift import (
+    Drift,
+    environment_drift,
+    header_drift,
+    missing_environments,
+)
 from pytest_gates.projection.source import ProjectionSource
 from pytest_gates.projection.target import SyncError
 from pytest_gates.projection.targets import toxtoml
@@ -213,33 +218,15 @@ def tox_drift(display: str, current: str | None, source: ProjectionSource) -> li
 def _env_drift(
     display: str, env: str, expected: dict[str, list[str]], section: Section
 ) -> list[Drift]:
-    drifts: list[Drift] = []
-    keys = [*expected, *sorted(k for k in section.values if k not in expected)]
-    for key in keys:
-        want, have = expected.get(key), section.values.get(key)
-        if want == have:
-            continue
-        if key == "commands" and have is not None:
-            rule = "sync.command-edited"
-            message = (
-                f"tox environment '{env}': the gate command was edited: expected "
-                f"`{'; '.join(want or [])}`, found `{'; '.join(have)}`"
-            )
-        elif have is None:
-            rule = "sync.removed"
-            message = (
-                f"tox environment '{env}': '{key}' removed (expected `{' '.join(want or [])}`)"
-            )
-        elif want is None:
-            rule, message = "sync.added", f"tox environment '{env}': '{key}' added by hand"
-        else:
-            rule = "sync.changed"
-            message = (
-                f"tox environment '{env}': '{key}' changed: expected `{' '.join(want)}`, found "
-                f"`{' '.join(have)}`"
-            )
-        drifts.append(Drift(display, section.start + 1, rule, message))
-    return drifts
+    return environment_drift(
+        display,
+        section.start + 1,
+        env,
+        expected,
+        section.values,
+        lambda lines: "; ".join(lines or []),
+        lambda words: " ".join(words or []),
+    )
 
 
 class ToxEnvironments:

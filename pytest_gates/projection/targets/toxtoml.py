@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from pytest_gates.projection.drift import Drift, header_drift, missing_environments
+from pytest_gates.projection.drift import (
+    Drift,
+    environment_drift,
+    header_drift,
+    missing_environments,
+)
 from pytest_gates.projection.source import ProjectionSource
 from pytest_gates.projection.target import SyncError
 from pytest_gates.projection.targets.toxenvs import (
@@ -179,7 +184,7 @@ def toml_drift(display: str, current: str | None, source: ProjectionSource) -> l
         if not isinstance(have, dict):
             drifts.append(Drift(display, line, "sync.tox-env-removed", env_loss(name, source)))
         else:
-            drifts += _table_drift(display, line, name, table, have)
+            drifts += environment_drift(display, line, name, table, have, _value, _value)
     drifts += [
         Drift(
             display,
@@ -191,35 +196,6 @@ def toml_drift(display: str, current: str | None, source: ProjectionSource) -> l
         for name in found
         if name not in expected
     ]
-    return drifts
-
-
-def _table_drift(
-    display: str, line: int, env: str, want: dict[str, Any], have: dict[str, Any]
-) -> list[Drift]:
-    drifts = []
-    for key in [*want, *sorted(k for k in have if k not in want)]:
-        expected, found = want.get(key), have.get(key)
-        if expected == found:
-            continue
-        if key == "commands" and found is not None:
-            rule = "sync.command-edited"
-            message = (
-                f"tox environment '{env}': the gate command was edited: expected "
-                f"`{_value(expected)}`, found `{_value(found)}`"
-            )
-        elif found is None:
-            rule = "sync.removed"
-            message = f"tox environment '{env}': '{key}' removed (expected `{_value(expected)}`)"
-        elif expected is None:
-            rule, message = "sync.added", f"tox environment '{env}': '{key}' added by hand"
-        else:
-            rule = "sync.changed"
-            message = (
-                f"tox environment '{env}': '{key}' changed: expected `{_value(expected)}`, found "
-                f"`{_value(found)}`"
-            )
-        drifts.append(Drift(display, line, rule, message))
     return drifts
 
 
