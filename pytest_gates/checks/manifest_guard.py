@@ -70,8 +70,6 @@ def guard_manifest(loaded: LoadedManifest, display: str, rootdir: Path) -> Loade
 
     The sources' modules are imported only for a generated manifest: a tenth of a second that
     every gate process of a hand-written manifest saves."""
-    from pytest_gates.sources.generate import generate_command
-
     data = loaded.document.data if isinstance(loaded.document.data, dict) else {}
     generated = data.get("generated")
     recorded = generated.get("sources") if isinstance(generated, dict) else None
@@ -82,6 +80,8 @@ def guard_manifest(loaded: LoadedManifest, display: str, rootdir: Path) -> Loade
         claimed = _claimed_by_config(display, rootdir)
         if claimed is None:
             return None
+        from pytest_gates.sources.generate import generate_command
+
         problems = [
             f"manifest: the generated block was removed by hand: {display} is generated from "
             f"{claimed.config.display}"
@@ -103,10 +103,10 @@ def _config_of(generated: Any) -> str:
 
 def _claimed_by_config(display: str, rootdir: Path) -> SourceSet | None:
     """The sources whose config writes this manifest, when the manifest no longer says so."""
-    from pytest_gates.sources.load import load_sources
-
     if not (rootdir / DEFAULT_CONFIG).is_file():
         return None
+    from pytest_gates.sources.load import load_sources
+
     try:
         sources = load_sources(rootdir, DEFAULT_CONFIG)
     except SourceError:

@@ -237,6 +237,9 @@ class ApprovalPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        approvals = self.approvals
+        if not (approvals.unapproved or approvals.overridden or approvals.emergencies):
+            return
         from pytest_gates.session.runtime import GATE_KEY
 
         gate_id = item.stash.get(GATE_KEY, None)
@@ -244,7 +247,6 @@ class ApprovalPlugin:
             return
         runtime = item.config.pluginmanager.get_plugin("gates-runtime")
         live: LiveChain | None = getattr(runtime, "live", None)
-        approvals = self.approvals
         if live is not None:
             # An unapproved gate fails before its items run: what needs it is blocked.
             live.failed.update(set(approvals.unapproved) - approvals.overridden)
@@ -266,8 +268,10 @@ class ApprovalPlugin:
         """A failure in an overridden gate is reported like a degraded one (as an expected
         failure), so ``-x`` and the exit status leave it to the decision."""
         report = yield
-        payload = payload_of(report.user_properties)
         overridden = self.approvals.overridden
+        if not overridden:
+            return report  # the common case: no payload to decode on every phase of every item
+        payload = payload_of(report.user_properties)
         if payload is not None and payload.outcome == "failed" and payload.gate in overridden:
             report.outcome = "skipped"
             report.wasxfail = f"bypassed: gate {payload.gate} has an override approval"

@@ -147,6 +147,7 @@ class CheckItem(pytest.Item):
     ) -> CheckResult:
         start = time.perf_counter()
         scratch = scratch_of(self.config)
+        reads = readable(context.loaded, self.gate, self.check)
         ctx = CheckContext(
             rootdir=context.rootdir,
             gate_id=self.gate.id,
@@ -154,8 +155,8 @@ class CheckItem(pytest.Item):
             tmp_path=scratch.take(),
             timeout=context.loaded.manifest.timeout(self.gate),
             fix=context.fix,
-            readable=readable(context.loaded, self.gate, self.check),
-            needs=board(self.config).view(readable(context.loaded, self.gate, self.check)),
+            readable=reads,
+            needs=board(self.config).view(reads),
         )
         try:
             result = kind.run(params, ctx)

@@ -108,8 +108,10 @@ def need_result(
     loaded: LoadedManifest, records: Iterable[ItemRecord], gate_id: str
 ) -> NeedResult | None:
     """``gate_id``'s result folded from the records received so far; None when nothing of it
-    ran (it has no result)."""
-    received = list(records)
+    ran (it has no result). Only the gate and the gates below it are folded: nothing else
+    changes its verdict."""
+    relevant = {gate_id, *upstream(gate_id, loaded.manifest.needs(), loaded.order)}
+    received = [record for record in records if record.gate in relevant]
     verdict = fold(loaded.manifest, loaded.order, received)[gate_id]
     if verdict.verdict == "NOT_RUN":
         return None
