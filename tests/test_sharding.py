@@ -279,3 +279,43 @@ def test_store_durations_records_canonical_ids_and_plan_uses_them(
     assert out[1] == "shard  items  predicted"
     assert out[4].startswith("lower bound ")
     assert "makespan / lower bound = " in out[4]
+
+
+READY_CHAIN = """\
+version: 1
+project: demo
+gates:
+  - {id: build, class: structural, checks: [{id: compile, kind: scripted}]}
+  - {id: tests, class: semantic, needs: [build], suites: [gate_suites/tests]}
+  - {id: lint, class: structural, checks: [{id: ruff, kind: scripted}, {id: fmt, kind: scripted}]}
+  - {id: ready, class: semantic, needs: [tests], checks: [{id: audit, kind: ready}]}
+  - id: deploy
+    class: structural
+    needs: [ready]
+    sequential: true
+    checks: [{id: clean, kind: scripted}, {id: sync, kind: scripted}, {id: smoke, kind: scripted}]
+"""
+
+
+def test_shards_keep_a_reader_with_what_it_reads_and_a_sequential_gate_whole(
+    project: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on pallets/click: with two shards READY ran where the review it audits did not
+    (its item-time audit said "no result in this session"), and the sequential deploy's steps
+    were split over two machines. A gate that reads others shares their shard; a sequential
+    gate's steps share one."""
+    project.manifest(READY_CHAIN)
+    tests = "".join(f"def test_{n}():\n    pass\n\n" for n in range(8))
+    project.suite("gate_suites/tests", {"test_many.py": tests})
+    outs = run_shards(project, 2)
+    shard_of = {item: index for index, out in enumerate(outs) for item in ran_items(project, out)}
+    ready_side = {
+        shard_of[n] for n in shard_of if "::ready::" in n or "::build::" in n or "test_many" in n
+    }
+    assert len(ready_side) == 1
+    assert len({shard_of[n] for n in shard_of if "::deploy::" in n}) == 1
+    monkeypatch.chdir(project.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 0
+    capsys.readouterr()
+    assert set(project.verdicts("merged").values()) == {"PASS"}
+    assert cli(["verify", "merged"]) == 0

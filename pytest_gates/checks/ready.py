@@ -37,10 +37,9 @@ from pytest_gates.checks.api import (
     check_kind,
 )
 from pytest_gates.model.findings import Finding
+from pytest_gates.model.names import READY_KIND as READY_KIND
 from pytest_gates.model.records import ItemRecord
 
-#: The kind's name, as a manifest writes it.
-READY_KIND: Final = "ready"
 #: What the check says while the items run, before the controller folds it.
 PENDING: Final = "the evidence digests, approvals and log are audited when the evidence is written"
 #: The sub-checks, in the order they are reported.

@@ -35,11 +35,31 @@ def declared_durations(manifest: Manifest, item_gates: ItemGates) -> dict[str, f
 
 
 def together_keys(manifest: Manifest, item_gates: ItemGates) -> dict[str, str]:
-    """Items of a gate marked ``together`` share one key: they form one unit."""
+    """Items that must share a shard share one key (they form one unit): the items of a gate
+    marked ``together`` or ``sequential`` (its steps run in order, on one machine), and the
+    items of a gate that reads other gates' results (READY, a check's ``reads``) with the items
+    of the gates it reads, which a shard elsewhere would never have."""
+    root: dict[str, str] = {}
+
+    def find(gate_id: str) -> str:
+        while root.get(gate_id, gate_id) != gate_id:
+            gate_id = root[gate_id]
+        return gate_id
+
+    kept: set[str] = set()
+    for gate in manifest.gates:
+        read = manifest.read_gates(gate)
+        if gate.together or gate.sequential or read:
+            kept.add(gate.id)
+        for other in sorted(read):
+            kept.add(other)
+            a, b = sorted((find(gate.id), find(other)))
+            if a != b:
+                root[b] = a
     return {
-        nodeid: f"gate:{gate_id}"
+        nodeid: f"gate:{find(gate_id)}"
         for nodeid, gate_id in item_gates.items()
-        if gate_id is not None and manifest.gate(gate_id).together
+        if gate_id is not None and gate_id in kept
     }
 
 

@@ -12,7 +12,9 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from pytest_gates.model.graph import upstream
 from pytest_gates.model.names import GATE_CLASSES as GATE_CLASSES
+from pytest_gates.model.names import READY_KIND
 from pytest_gates.model.names import GateClass as GateClass
 from pytest_gates.model.policy import ProjectionPolicy
 from pytest_gates.support.paths import RelPath
@@ -286,6 +288,17 @@ class Manifest(StrictModel):
 
     def timeout(self, gate: Gate) -> float | None:
         return gate.timeout if gate.timeout is not None else self.defaults.timeout
+
+    def read_gates(self, gate: Gate) -> set[str]:
+        """The gates whose results ``gate``'s checks read: what a check's ``reads`` names, and
+        for a READY check every gate ``gate`` needs, at any depth."""
+        read: set[str] = set()
+        for check in gate.checks:
+            if check.kind == READY_KIND:
+                read.update(upstream(gate.id, self.needs(), [g.id for g in self.gates]))
+            else:
+                read.update(check.reads)
+        return read
 
     def degrade_limit(self, gate: Gate) -> int:
         """The most consecutive DEGRADED verdicts ``gate`` may have."""

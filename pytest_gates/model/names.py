@@ -29,3 +29,5 @@ DEFAULT_MANIFEST_SCHEMA: Final = "manifests/schema/manifest.schema.json"
 DEFAULT_SOURCE_SCHEMAS: Final = "manifests/schema/sources"
 #: The configuration ``pytest-gates generate`` reads: which sources make the manifest.
 DEFAULT_SOURCES_CONFIG: Final = "gates/generate.yaml"
+#: The kind of READY's check: it reads every gate its gate needs, at any depth.
+READY_KIND: Final = "ready"

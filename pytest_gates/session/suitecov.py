@@ -200,11 +200,16 @@ class SuiteCoverageRun:
             mine = [r for r in records if r.gate == gate_id]
             if not any(r.outcome not in {"not_run", "blocked"} for r in mine):
                 continue
+            # Judged here when every test of the gate ran here (a shard may hold a whole gate:
+            # READY keeps the gates it audits with it); else by merge, over every shard's part.
             partial = None
-            if self.context.shard is not None:
-                partial = f"shard {self.context.shard.index}/{self.context.shard.total}"
-            elif any(r.outcome == "not_run" for r in mine):
-                partial = "part of the gate's tests did not run"
+            if any(r.outcome == "not_run" for r in mine):
+                shard = self.context.shard
+                partial = (
+                    f"shard {shard.index}/{shard.total}"
+                    if shard is not None
+                    else "part of the gate's tests did not run"
+                )
             nodeid = f"{self.context.check_prefix}{gate_id}::{COVERAGE_NODE}"
             files = self._files(gate_id)
             judged.append(coverage_record(nodeid, gate_id, files, self.gates[gate_id].min, partial))
