@@ -1,6 +1,7 @@
 """Each gate reads what came before: a check reads the final results of the gates its gate needs
-through its CheckContext, typed and versioned, in one process and when the need ran on another
-xdist worker; reading any other gate is an error, at load time when the check declares ``reads``."""
+through its CheckContext, typed and versioned, in one process, when the need ran on another
+xdist worker, and over CI shards (a check shares the shard of what it reads); reading a gate its
+``reads`` does not name is an error, and a ``reads`` naming a gate not needed fails the load."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 import pytest
 
 from pytest_gates.checks.api import CheckContext, NeedNotFinal, NeedNotReadable, NeedResult
+from pytest_gates.cli.main import main as cli
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.load import load_manifest
 from tests.helpers import KINDS_CONFTEST, GatesProject
+from tests.test_sharding import ran_items, run_shards
 
 READERS = """
 
@@ -68,7 +71,7 @@ gates:
     class: semantic
     needs: [qa]
     expected_duration: 1
-    checks: [{id: read, kind: read_need, gate: qa}]
+    checks: [{id: read, kind: read_need, gate: qa, reads: [qa]}]
 """
 MODES = [pytest.param(("-p", "no:xdist"), id="no-xdist"), pytest.param(("-n", "2"), id="n2")]
 
@@ -105,22 +108,22 @@ def test_a_check_reads_the_evidence_of_the_gate_it_needs(
         assert {read["worker"], read["need_worker"]} == {"gw0", "gw1"}
 
 
-def test_reading_a_gate_it_does_not_need_is_an_error(readers: GatesProject) -> None:
-    readers.manifest(MANIFEST.replace("    needs: [qa]\n", ""))
+def test_reading_a_gate_its_reads_does_not_name_is_an_error(readers: GatesProject) -> None:
+    """A need read without ``reads`` could land on another CI machine: the read is refused."""
+    readers.manifest(MANIFEST.replace(", reads: [qa]", ""))
     assert readers.run("--gates").ret == pytest.ExitCode.TESTS_FAILED
     assert readers.verdicts()["review"] == "ERROR"
     (item,) = readers.evidence("review")["body"]["items"]
     assert item["message"] == (
         "check could not run: check 'read' of gate 'review' reads gate 'qa', which it may not "
-        "read (it may read: none); a check reads only the gates its gate needs"
+        "read (it may read: none); a check reads only the gates its 'reads' names, each a gate "
+        "its gate needs"
     )
 
 
 def test_a_declared_read_of_a_gate_not_needed_is_refused_at_load(tmp_path: Path) -> None:
     path = tmp_path / "gates.yaml"
-    path.write_text(
-        MANIFEST.replace("    needs: [qa]\n", "").replace("gate: qa}", "gate: qa, reads: [qa]}")
-    )
+    path.write_text(MANIFEST.replace("    needs: [qa]\n", ""))
     with pytest.raises(ManifestError) as refused:
         load_manifest(path)
     assert (
@@ -132,7 +135,7 @@ def test_a_declared_read_of_a_gate_not_needed_is_refused_at_load(tmp_path: Path)
 def test_a_check_reads_only_what_its_reads_names(readers: GatesProject) -> None:
     readers.manifest(
         MANIFEST.replace("    needs: [qa]\n", "    needs: [qa, other]\n")
-        .replace("gate: qa}", "gate: qa, reads: [other]}")
+        .replace("reads: [qa]", "reads: [other]")
         .replace(
             "  - id: review",
             "  - {id: other, class: structural, checks: [{id: ok, kind: scripted}]}\n  - id: review",
@@ -142,7 +145,8 @@ def test_a_check_reads_only_what_its_reads_names(readers: GatesProject) -> None:
     (item,) = readers.evidence("review")["body"]["items"]
     assert item["message"] == (
         "check could not run: check 'read' of gate 'review' reads gate 'qa', which it may not "
-        "read (it may read: other); a check reads only the gates its gate needs"
+        "read (it may read: other); a check reads only the gates its 'reads' names, each a "
+        "gate its gate needs"
     )
 
 
@@ -169,3 +173,24 @@ def test_a_need_with_no_result_in_the_session_is_an_error() -> None:
     )
     assert ctx.needed("qa") is known
     assert known.model_dump(mode="json", by_alias=True)["schema"] == "pytest-gates/need/v1"
+
+
+def test_a_check_reads_its_need_across_ci_shards(
+    readers: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gates of 30 s: balanced alone, qa and the reader would sit on different machines and
+    the read would find nothing; the shard plan keeps the reader with what it reads."""
+    readers.manifest(
+        MANIFEST + "  - {id: heavy, class: structural, blocking: false, expected_duration: 30, "
+        "checks: [{id: slow, kind: whoami}]}\n"
+    )
+    outs = run_shards(readers, 2)
+    shard_of = {item: index for index, out in enumerate(outs) for item in ran_items(readers, out)}
+    assert len({shard_of[n] for n in shard_of if "::qa::" in n or "::review::" in n}) == 1
+    assert len(set(shard_of.values())) == 2  # the heavy gate took the other shard
+    monkeypatch.chdir(readers.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 0
+    capsys.readouterr()
+    assert readers.verdicts("merged") == {"qa": "DEGRADED", "review": "PASS", "heavy": "DEGRADED"}
+    (item,) = readers.evidence("review", "merged")["body"]["items"]
+    assert item["details"]["verdict"] == "DEGRADED"

@@ -101,7 +101,7 @@ class CheckContext:
     environ: Mapping[str, str] = field(default_factory=lambda: DefaultEnviron())
     #: ``--gates-fix``: a check that can repair what it finds does, and records it.
     fix: bool = False
-    #: The gates this check may read (its ``reads``, else its gate's ``needs``).
+    #: The gates this check may read (its ``reads``; for READY every gate it audits).
     readable: tuple[str, ...] = ()
     #: The final results of the readable gates known to this process.
     needs: Mapping[str, NeedResult] = field(default_factory=dict)
@@ -118,7 +118,7 @@ class CheckContext:
             raise NeedNotReadable(
                 f"check '{self.check_id}' of gate '{self.gate_id}' reads gate '{gate_id}', which "
                 f"it may not read (it may read: {allowed}); a check reads only the gates its "
-                "gate needs"
+                "'reads' names, each a gate its gate needs"
             )
         result = self.needs.get(gate_id)
         if result is None:

@@ -140,7 +140,8 @@ class CheckSpec(BaseModel):
     #: manifest error.
     idempotent: bool = True
     #: The needed gates whose results the check reads (``CheckContext.needed``); each must be
-    #: in its gate's ``needs``. Empty: it may read any gate its gate needs.
+    #: in its gate's ``needs``. Empty: it reads none (a shard plan keeps a check with what it
+    #: reads, so a read must be declared).
     reads: list[GateId] = Field(default_factory=list)
 
     @property

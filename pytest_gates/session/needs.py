@@ -12,7 +12,9 @@ from depends on the process:
   them, whichever worker ran them.
 
 A check reads only the gates its ``reads`` names (validated against the gate's needs when the
-manifest loads), or without ``reads`` any gate its gate needs; anything else is an error.
+manifest loads); anything else is an error. Declared reads are what lets a shard plan keep a
+reader with what it reads (:func:`~pytest_gates.distribute.plan.together_keys`): an undeclared
+read could not be placed, and would find nothing on another CI machine.
 """
 
 from __future__ import annotations
@@ -97,11 +99,11 @@ def board(config: pytest.Config) -> NeedBoard:
 
 
 def readable(loaded: LoadedManifest, gate: Gate, check: CheckSpec) -> tuple[str, ...]:
-    """The gates ``check`` may read: its ``reads``, else every gate its gate needs; a READY
-    check reads every gate its gate needs at any depth (the gates it audits)."""
+    """The gates ``check`` may read: its ``reads``; a READY check reads every gate its gate
+    needs at any depth (the gates it audits)."""
     if check.kind == READY_KIND:
         return upstream(gate.id, loaded.manifest.needs(), loaded.order)
-    return tuple(check.reads or gate.needs)
+    return tuple(check.reads)
 
 
 def need_result(
@@ -138,8 +140,11 @@ class NeedPublisher:
         #: The records as the fold at the end sees them (the controller adds the approval and
         #: bypass records: an emergency-bypassed need reads as BYPASSED, an unapproved one FAIL).
         self.complete: Callable[[list[ItemRecord]], list[ItemRecord]] = complete
-        #: The gates some gate needs: the only ones whose results are published.
-        self.needed = frozenset(need for gate in loaded.manifest.gates for need in gate.needs)
+        #: The gates some check reads: the only ones whose results are published.
+        manifest = loaded.manifest
+        self.needed = frozenset(
+            read for gate in manifest.gates for read in manifest.read_gates(gate)
+        )
         if tracker is None:
             board(config).source = self.result
         else:
@@ -149,7 +154,7 @@ class NeedPublisher:
         return need_result(self.loaded, self.complete(list(self.records.values())), gate_id)
 
     def publish(self, gate_id: str) -> Callable[[], JsonValue] | None:
-        """How to make ``gate_id``'s result as JSON for the workers (None if no gate needs it)."""
+        """How to make ``gate_id``'s result as JSON for the workers (None if no check reads it)."""
         if gate_id not in self.needed:
             return None
 
