@@ -216,3 +216,30 @@ def test_a_degraded_gate_is_a_warning_even_where_warnings_are_errors(project: Ga
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*DegradedGateWarning: gate advisory is DEGRADED*"])
     assert project.verdicts() == {"advisory": "DEGRADED"}
+
+
+def test_each_check_is_located_at_its_line_and_every_item_has_its_gate_timeout(
+    demo: GatesProject,
+) -> None:
+    """The manifest's YAML tree is let go once it is validated (a large one costs every full
+    garbage collection); each check keeps its line, and the gate's timeout reaches its checks
+    (through the gate's node) and its suite tests."""
+    demo.pytester.makeconftest(
+        demo.root.joinpath("conftest.py").read_text()
+        + "\n\ndef pytest_collection_finish(session):\n"
+        "    for item in session.items:\n"
+        "        path, line, _ = item.location\n"
+        "        print('AT', item.name, path, line, item.get_closest_marker('timeout').args)\n"
+    )
+    demo.manifest(
+        MANIFEST.replace("    class: semantic\n", "    class: semantic\n    timeout: 7\n")
+    )
+    result = demo.run("--gates", "--collect-only", "-q", "-s")
+    result.stdout.fnmatch_lines(
+        [
+            "AT sources-exist manifests/gates.yaml 6 (300,)",  # line 7, 0-based as pytest's
+            "AT ruff manifests/gates.yaml 11 (300,)",
+            "AT max-lines manifests/gates.yaml 16 (300,)",
+            "AT test_reviewed gate_suites/review/test_review.py 0 (7.0,)",
+        ]
+    )

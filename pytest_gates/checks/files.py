@@ -36,6 +36,8 @@ else:  # pragma: no cover - Python 3.10
 FileFormat = Literal["python", "json", "yaml", "toml", "html", "markdown"]
 DataFormat = Literal["json", "yaml", "toml"]
 
+#: Bytes read at a time to see whether a file that is not parsed is empty.
+START_CHUNK: Final = 4096
 _FORMAT_NAMES: Final[dict[FileFormat, str]] = {
     "python": "Python",
     "json": "JSON",
@@ -357,7 +359,9 @@ def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
 
 
 def _file_findings(path: Path, relative: str, params: FilesParams) -> list[Finding]:
-    raw = path.read_bytes()
+    # Emptiness needs only the start of a file that is not parsed: the first byte that is not
+    # whitespace settles it.
+    raw = path.read_bytes() if params.parse is not None else _start(path)
     findings = []
     if params.non_empty and not raw.strip():
         findings.append(
@@ -378,3 +382,15 @@ def _file_findings(path: Path, relative: str, params: FilesParams) -> list[Findi
             for problem in syntax_problems(params.parse, raw)
         ]
     return findings
+
+
+def _start(path: Path) -> bytes:
+    """As much of ``path`` as it takes to find a byte that is not whitespace (all of it when
+    there is none)."""
+    chunks = []
+    with path.open("rb") as stream:
+        while chunk := stream.read(START_CHUNK):
+            chunks.append(chunk)
+            if chunk.strip():
+                break
+    return b"".join(chunks)

@@ -8,7 +8,8 @@ share.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -16,11 +17,16 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from pytest_gates.errors import ManifestError
-from pytest_gates.model.document import Document, breadcrumb, precheck, read_document
+from pytest_gates.model.document import Document, breadcrumb, line_of, precheck, read_document
 from pytest_gates.model.graph import find_cycle, topological_order
 from pytest_gates.model.kinds import KindTable, kind_problems
 from pytest_gates.model.manifest import MANIFEST_VERSION, Gate, Manifest
 from pytest_gates.model.parse import gc_paused
+
+
+def _check_paths(gate: Gate, index: int) -> Iterator[tuple[int | str, ...]]:
+    return (("gates", index, "checks", position) for position in range(len(gate.checks)))
+
 
 #: What a manifest that does not exist is called.
 MISSING: Final = "no such file (pass --gates-manifest PATH or set gates_manifest)"
@@ -35,10 +41,37 @@ class LoadedManifest:
     path: Path
     #: Gate ids in the order they run: dependencies first, manifest order among equals.
     order: tuple[str, ...] = field(default=())
+    #: The lines of the gates and their checks, kept by :meth:`without_tree`.
+    lines: Mapping[tuple[int | str, ...], int] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         return self.document.digest
+
+    def line(self, path: Sequence[int | str]) -> int | None:
+        """The 1-based line of ``path`` in the manifest file (or of its nearest parent)."""
+        known = self.lines.get(tuple(path))
+        return known if known is not None else line_of(self.document.root, path)
+
+    def without_tree(self) -> LoadedManifest:
+        """This manifest without its YAML node tree, keeping the line of each gate and check.
+
+        A session holds its manifest to the end; the tree of a large one (tens of thousands of
+        nodes, two marks each) would be walked by every full garbage collection and freed at
+        exit, for nothing once the manifest is validated.
+        """
+        root = self.document.root
+        if root is None:
+            return self
+        lines: dict[tuple[int | str, ...], int] = {}
+        for index in range(len(self.manifest.gates)):
+            for path in (("gates", index), *_check_paths(self.manifest.gates[index], index)):
+                line = line_of(root, path)
+                if line is not None:
+                    lines[path] = line
+        return dataclasses.replace(
+            self, document=dataclasses.replace(self.document, root=None), lines=lines
+        )
 
     def gates_in_order(self) -> Iterator[Gate]:
         gate = self.manifest.gate

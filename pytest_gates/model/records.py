@@ -3,10 +3,13 @@
 A worker (or the single pytest process) attaches a JSON payload to each phase's report as the user
 property ``gates``; the controller folds the payloads into one :class:`ItemRecord` per item.
 Reports without a payload (a crashed xdist worker, a foreign plugin's report) are an ``error``.
+The process that made a report keeps its payload decoded, so that its hooks read it without
+parsing the JSON again (:func:`report_payload`); the JSON is what crosses to the controller.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -69,6 +72,43 @@ def payload_of(user_properties: list[tuple[str, Any]]) -> PhasePayload | None:
         if name == PROPERTY and isinstance(value, str):
             return PhasePayload.decode(value)
     return None
+
+
+class _LastPayload:
+    """The payload of the report this process's hooks are at, as made or decoded: the hooks of
+    one report run one after another, so one report is remembered (not every report: a
+    session keeps its reports, and a payload each would be kept as long)."""
+
+    def __init__(self) -> None:
+        self.report: weakref.ReferenceType[Any] | None = None
+        self.payload: PhasePayload | None = None
+
+    def get(self, report: Any) -> tuple[bool, PhasePayload | None]:
+        known = self.report is not None and self.report() is report
+        return known, self.payload if known else None
+
+    def set(self, report: Any, payload: PhasePayload | None) -> None:
+        self.report, self.payload = weakref.ref(report), payload
+
+
+_LAST: Final = _LastPayload()
+
+
+def attach_payload(report: Any, payload: PhasePayload) -> None:
+    """Put ``payload`` on a phase's ``report``: as JSON in its user properties (what an xdist
+    worker sends), and as it is for this process's hooks. Hooks must not change it."""
+    report.user_properties.append((PROPERTY, payload.encode()))
+    _LAST.set(report, payload)
+
+
+def report_payload(report: Any) -> PhasePayload | None:
+    """The payload of a phase's ``report`` (None for a report without one), decoded once for
+    the hooks of that report."""
+    known, payload = _LAST.get(report)
+    if not known:
+        payload = payload_of(report.user_properties)
+        _LAST.set(report, payload)
+    return payload
 
 
 class ItemRecord(BaseModel):

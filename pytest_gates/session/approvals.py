@@ -34,7 +34,7 @@ from pytest_gates.chain import BYPASS_DETAIL, Decision, records_by_gate
 from pytest_gates.model.findings import Finding, sorted_findings
 from pytest_gates.model.guard import GUARD_GATE
 from pytest_gates.model.manifest import Gate, Manifest
-from pytest_gates.model.records import ItemRecord, payload_of
+from pytest_gates.model.records import ItemRecord, report_payload
 from pytest_gates.outputs.bypass import APPROVAL_DETAIL
 from pytest_gates.session.configure import configured_path
 from pytest_gates.session.context import GatesContext, display
@@ -271,7 +271,7 @@ class ApprovalPlugin:
         overridden = self.approvals.overridden
         if not overridden:
             return report  # the common case: no payload to decode on every phase of every item
-        payload = payload_of(report.user_properties)
+        payload = report_payload(report)
         if payload is not None and payload.outcome == "failed" and payload.gate in overridden:
             report.outcome = "skipped"
             report.wasxfail = f"bypassed: gate {payload.gate} has an override approval"

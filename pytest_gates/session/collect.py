@@ -13,7 +13,6 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
 from pytest_gates.errors import CheckFailed, GatesError, WorkersLost
-from pytest_gates.model.document import line_of
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.model.records import Attempt
 from pytest_gates.session.context import CONTEXT_KEY, GatesContext
@@ -71,6 +70,9 @@ class GateNode(pytest.Collector):
         manifest = self.config.stash[CONTEXT_KEY].loaded.manifest
         for marker in gate_markers(manifest, gate):
             self.add_marker(marker)
+        timeout = timeout_marker(manifest, gate)
+        if timeout is not None:  # one marker for the gate's checks, found from each of them
+            self.add_marker(timeout)
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         for index, check in enumerate(self.gate.checks):
@@ -205,8 +207,8 @@ class CheckItem(pytest.Item):
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        doc = self.config.stash[CONTEXT_KEY].loaded.document
-        line = line_of(doc.root, ["gates", self.position, "checks", self.index])
+        loaded = self.config.stash[CONTEXT_KEY].loaded
+        line = loaded.line(["gates", self.position, "checks", self.index])
         return self.path, (line - 1 if line else None), f"{self.gate.id}::{self.check.id}"
 
 

@@ -41,6 +41,7 @@ def build_context(config: pytest.Config) -> GatesContext:
     problems = kind_problems(loaded.document, registry, unknown=False)
     if problems:
         raise pytest.UsageError("invalid gate manifest\n" + "\n".join(problems))
+    loaded = loaded.without_tree()  # validated: from here on only its lines are wanted
     durations_path = configured_path(config, "gates_durations", DEFAULT_DURATIONS)
     try:
         option = config.getoption("gates_shard")

@@ -26,8 +26,7 @@ from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
 from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError
-from pytest_gates.model.document import line_of
-from pytest_gates.model.records import ItemRecord, PhasePayload, payload_of
+from pytest_gates.model.records import ItemRecord, PhasePayload, report_payload
 from pytest_gates.outputs.attest import NO_COMMIT
 from pytest_gates.outputs.layout import LOG_FILE, SIGNED_REPORT_FILE
 from pytest_gates.outputs.memory import memory_records, read_log
@@ -105,7 +104,7 @@ class ControllerPlugin:
                 reporter.write_line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        payload = payload_of(report.user_properties)
+        payload = report_payload(report)
         gate = payload.gate if payload is not None else self.context.gate_of_nodeid(report.nodeid)
         if gate is None:
             return
@@ -246,7 +245,7 @@ class ControllerPlugin:
                     DegradedGateWarning(f"gate {gate.id} is DEGRADED: {verdict.reason}"),
                     DegradedGateWarning,
                     filename=str(self.context.manifest_path),
-                    lineno=line_of(loaded.document.root, ["gates", index]) or 1,
+                    lineno=loaded.line(["gates", index]) or 1,
                     module="pytest_gates",
                 )
 

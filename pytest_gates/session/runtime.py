@@ -21,8 +21,7 @@ from pytest_gates.distribute.plan import ShardPlan
 from pytest_gates.distribute.shards import shard_of
 from pytest_gates.distribute.xdist.progress import GateProgress, wait_for
 from pytest_gates.errors import WorkersLost
-from pytest_gates.model.manifest import Gate
-from pytest_gates.model.records import PROPERTY, PhasePayload, payload_of
+from pytest_gates.model.records import PROPERTY, PhasePayload, attach_payload, report_payload
 from pytest_gates.session.budget import RunBudget
 from pytest_gates.session.classify import BLOCKED_KEY, classify
 from pytest_gates.session.collect import CheckItem, ManifestFile, gate_markers, timeout_marker
@@ -159,15 +158,14 @@ class RuntimePlugin:
         foreign: list[pytest.Item] = []
         for item in items:
             if isinstance(item, CheckItem):
-                gate: Gate | None = item.gate
-            else:
-                gate = self.context.gate_of_path(item.path)
-                if gate is None:
-                    foreign.append(item)
-                    continue
-                for marker in gate_markers(manifest, gate):
-                    item.add_marker(marker)
-            assert gate is not None
+                item.stash[GATE_KEY] = item.gate.id  # its gate node carries the markers
+                continue
+            gate = self.context.gate_of_path(item.path)
+            if gate is None:
+                foreign.append(item)
+                continue
+            for marker in gate_markers(manifest, gate):
+                item.add_marker(marker)
             item.stash[GATE_KEY] = gate.id
             timeout = timeout_marker(manifest, gate)
             if timeout is not None and item.get_closest_marker("timeout") is None:
@@ -285,13 +283,13 @@ class RuntimePlugin:
             # status treat it as such, while the terminal still shows it.
             report.outcome = "skipped"
             report.wasxfail = f"degraded: gate {gate.id} allows failure: {payload.message}"
-        report.user_properties.append((PROPERTY, payload.encode()))
+        attach_payload(report, payload)
         return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> Generator[None, None, None]:
         """Learn each gate's progress; around pytest's JUnit XML writer, settle its testcase."""
-        payload = payload_of(report.user_properties)
+        payload = report_payload(report)
         if payload is not None:
             self.live.observe(payload)
             self.sequence.observe(payload)

@@ -3,7 +3,9 @@ count-and-noun wording of messages about them."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -16,6 +18,8 @@ _GLOB_CHARS: Final = frozenset("*?[")
 
 
 def _relative_path(value: str) -> str:
+    if ":" not in value and ".." not in value and value.strip() and value[0] not in "/\\":
+        return value  # the common case, settled without pathlib: no drive, root or '..'
     if not value.strip():
         raise ValueError("expected a path relative to the rootdir, found an empty string")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
@@ -76,14 +80,29 @@ class Outside:
         return f"{self.name} -> {self.target}: outside the project ({how} out of the rootdir)"
 
 
-def outside_root(rootdir: Path, name: str) -> Outside | None:
+def _through_symlink(rootdir: Path, parts: list[str]) -> bool:
+    """Some prefix of ``parts`` under ``rootdir`` is a symlink (or cannot be looked at)."""
+    path = os.fspath(rootdir)
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return True
+        except OSError:
+            return True  # resolving decides
+    return False
+
+
+def outside_root(rootdir: Path, name: str, root: Path | None = None) -> Outside | None:
     """``name`` (rootdir-relative, posix) as an :class:`Outside` if it resolves out of
-    ``rootdir``; ``None`` if it stays inside."""
-    root = rootdir.resolve()
+    ``rootdir``; ``None`` if it stays inside. ``root``: ``rootdir`` resolved, when known."""
+    parts = name.split("/")
+    if ".." not in parts and not _through_symlink(rootdir, parts):
+        return None  # no symlink below the rootdir: inside, without resolving every part
+    root = rootdir.resolve() if root is None else root
     target = (rootdir / name).resolve()
     if target.is_relative_to(root):
         return None
-    parts = name.split("/")
     link = next(
         (
             "/".join(parts[: n + 1])
@@ -114,24 +133,28 @@ class Match:
         return f"no such file: '{self.pattern}'"
 
 
-def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
+def expand(
+    rootdir: Path, pattern: str, exclude: Iterable[str] = (), root: Path | None = None
+) -> Match:
     """The regular files under ``rootdir`` that ``pattern`` names, sorted by relative path.
 
     As in the shell, hidden files and directories (``.git``, ``.venv``) are matched only by a
     part of the pattern that starts with a dot. A match that resolves outside the rootdir (a
     symlink, or a folder it goes through) is not a file of the project: it is in ``outside``.
+    ``root``: ``rootdir`` resolved, when the caller knows it.
     """
     excludes = excluder(exclude)
     pattern = _posix(pattern)
     if is_glob(pattern):
         names = wcglob.glob(pattern, root_dir=rootdir, flags=GLOB_FLAGS)
         candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
+        by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
     else:
         path = rootdir / pattern
-        candidates = [path] if path.is_file() else []
-    by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
+        by_name = {path.relative_to(rootdir).as_posix(): path} if path.is_file() else {}
     names = [name for name in sorted(by_name) if not excludes(name)]
-    outside = [out for out in (outside_root(rootdir, name) for name in names) if out is not None]
+    root = rootdir.resolve() if root is None and names else root
+    outside = [out for out in (outside_root(rootdir, n, root) for n in names) if out is not None]
     refused = {out.name for out in outside}
     kept = [by_name[name] for name in names if name not in refused]
     return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(names), outside=outside)
@@ -160,7 +183,8 @@ def expand_confined(
     what resolves outside the rootdir."""
     files: dict[str, Path] = {}
     outside: dict[str, Outside] = {}
-    matches = [expand(rootdir, pattern, exclude) for pattern in patterns]
+    root = rootdir.resolve()
+    matches = [expand(rootdir, pattern, exclude, root) for pattern in patterns]
     for match in matches:
         for path in match.files:
             # Named as globbed, not resolved: a symlink must not leak an absolute path.

@@ -241,3 +241,12 @@ def test_markdown_is_what_commonmark_parses(write, run_check) -> None:
         ("nul.md", 3, 3, "invalid Markdown: NUL character: not Markdown text"),
         ("open.md", 3, 3, "invalid Markdown: code block opened with ```` is never closed"),
     ]
+
+
+def test_emptiness_is_read_past_a_long_run_of_whitespace(run_check, write, where) -> None:
+    """A file that is not parsed is read only until a byte that is not whitespace."""
+    write("late.txt", " " * 10_000 + "x\n")
+    write("blank.txt", " \n" * 6_000)
+    result = run_check(files, {"exist": ["*.txt"], "non_empty": True})
+    assert where(result) == [("files.empty", "blank.txt", None, None)]
+    assert [f.message for f in result.findings] == ["file holds only whitespace"]
