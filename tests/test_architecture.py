@@ -139,3 +139,18 @@ def test_a_gate_session_needs_no_xdist() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (done.returncode, done.stdout, done.stderr[-2000:]) == (0, "ok\n", "")
+
+
+def test_a_session_that_measures_nothing_imports_no_coverage() -> None:
+    """coverage (0.1 s of start-up) is imported by the sessions and merges that cover only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import pytest_gates.plugin, pytest_gates.session.suitecov, pytest_gates.session.runtime\n"
+        "import pytest_gates.session.controller, pytest_gates.outputs.merge\n"
+        "print(sorted(m for m in sys.modules if m == 'coverage' or m.startswith('coverage.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr[-2000:]) == (0, "[]\n", "")

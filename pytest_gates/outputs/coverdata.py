@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from coverage import CoverageData
 from pydantic import JsonValue
 
 from pytest_gates.model.findings import Finding
@@ -73,6 +72,8 @@ def total_percent(files: Files) -> float:
 
 def combine(parts: Iterable[Files]) -> dict[str, FileLines]:
     """The union of what several processes or shards executed, through coverage's data API."""
+    from coverage import CoverageData  # imported by the sessions and merges that cover
+
     combined = CoverageData(no_disk=True)
     statements: dict[str, set[int]] = {}
     for part in parts:

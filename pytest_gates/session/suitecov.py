@@ -21,12 +21,9 @@ import warnings
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import coverage
 import pytest
-from coverage import CoverageData
-from coverage.exceptions import CoverageException
 
 from pytest_gates.errors import GatesError, ManifestError
 from pytest_gates.model.document import read_document
@@ -37,8 +34,12 @@ from pytest_gates.outputs.coverdata import COVERAGE_NODE, FileLines, coverage_re
 from pytest_gates.session.context import GatesContext
 from pytest_gates.session.runtime import GATE_KEY
 
+if TYPE_CHECKING:  # coverage is imported only by a session that measures (0.1 s otherwise)
+    import coverage
+    from coverage import CoverageData
+
 #: The measurement started before the conftest files were imported.
-EARLY_KEY: Final = pytest.StashKey[coverage.Coverage]()
+EARLY_KEY: Final = pytest.StashKey["coverage.Coverage"]()
 #: The ``workeroutput`` key a worker's coverage data travels under.
 WORKER_DATA: Final = "gates_coverage"
 #: The plugin's name in the plugin manager.
@@ -55,6 +56,8 @@ def _quiet() -> Iterator[None]:
 
 
 def _new_coverage(sources: Sequence[Path]) -> coverage.Coverage:
+    import coverage
+
     return coverage.Coverage(
         data_file=None,
         source=[str(source) for source in sources],
@@ -189,6 +192,8 @@ class SuiteCoverageRun:
         """A worker's data, on the controller."""
         blob = workeroutput.get(WORKER_DATA)
         if isinstance(blob, bytes):
+            from coverage import CoverageData
+
             data = CoverageData(no_disk=True)
             data.loads(blob)
             self.parts.append(data)
@@ -216,6 +221,10 @@ class SuiteCoverageRun:
         return judged
 
     def _files(self, gate_id: str) -> dict[str, FileLines]:
+        import coverage
+        from coverage import CoverageData
+        from coverage.exceptions import CoverageException
+
         root = self.context.rootdir
         sources = [(root / s).resolve() for s in self.gates[gate_id].source]
         files = {}
