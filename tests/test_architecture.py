@@ -119,38 +119,40 @@ def test_the_import_layers_hold() -> None:
     assert "0 broken" in done.stdout
 
 
-def test_a_gate_session_needs_no_xdist() -> None:
-    """xdist is an extra: everything a gate session imports without ``-n`` works without it
-    (the installed wheel's demo run in CI found an import of the scheduler through a key)."""
+SESSION_IMPORTS = (
+    "import pytest_gates.plugin, pytest_gates.session.suitecov, pytest_gates.session.runtime\n"
+    "import pytest_gates.session.controller, pytest_gates.session.collect\n"
+)
+
+
+def python_prints(code: str) -> tuple[int, str, str]:
+    """Exit status, output and the end of the error output of ``code`` in a fresh Python."""
     import subprocess
     import sys
 
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr[-2000:]
+
+
+def test_a_gate_session_needs_no_xdist() -> None:
+    """xdist is an extra: everything a gate session imports without ``-n`` works without it
+    (the installed wheel's demo run in CI found an import of the scheduler through a key)."""
     code = (
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'xdist' or name.startswith('xdist.'):\n"
         "            raise ImportError('xdist is not installed')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import pytest_gates.plugin, pytest_gates.session.suitecov, pytest_gates.session.runtime\n"
-        "import pytest_gates.session.controller, pytest_gates.session.collect\n"
-        "import pytest_gates.cli.main\n"
+        "sys.meta_path.insert(0, Block())\n" + SESSION_IMPORTS + "import pytest_gates.cli.main\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert (done.returncode, done.stdout, done.stderr[-2000:]) == (0, "ok\n", "")
+    assert python_prints(code) == (0, "ok\n", "")
 
 
 def test_a_session_that_measures_nothing_imports_no_coverage() -> None:
     """coverage (0.1 s of start-up) is imported by the sessions and merges that cover only."""
-    import subprocess
-    import sys
-
     code = (
-        "import sys\n"
-        "import pytest_gates.plugin, pytest_gates.session.suitecov, pytest_gates.session.runtime\n"
-        "import pytest_gates.session.controller, pytest_gates.outputs.merge\n"
+        "import sys\n" + SESSION_IMPORTS + "import pytest_gates.outputs.merge\n"
         "print(sorted(m for m in sys.modules if m == 'coverage' or m.startswith('coverage.')))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert (done.returncode, done.stdout, done.stderr[-2000:]) == (0, "[]\n", "")
+    assert python_prints(code) == (0, "[]\n", "")
