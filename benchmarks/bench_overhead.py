@@ -8,6 +8,9 @@ of the child processes (user + system, from ``getrusage``), median of the repeat
 * ``pytest --gates --collect-only -q`` against ``pytest --collect-only -q test_plain.py``;
 * ``pytest --gates -q`` (evidence, log and reports written) against ``pytest -q test_plain.py``.
 
+With ``--xdist`` it times instead, in wall seconds, ``-n 2`` and ``-n 0`` ours and plain at
+``--sizes`` (``benchmarks/results/overhead_xdist.json``).
+
 It also times ``pytest-gates validate`` on manifests of 1,000, 8,000 and 36,664 gates of one
 check each (the last about 5 MB, as in issue 15), and with ``--profile N`` prints a cProfile of
 collecting N checks in-process.
@@ -35,6 +38,7 @@ from typing import Any, Final
 
 REPO: Final = Path(__file__).resolve().parent.parent
 RESULT: Final = REPO / "benchmarks" / "results" / "overhead.json"
+XDIST_RESULT: Final = REPO / "benchmarks" / "results" / "overhead_xdist.json"
 #: Checks per gate in the A/B projects.
 CHECKS_PER_GATE: Final = 100
 SIZES: Final = (1_000, 10_000, 50_000)
@@ -172,6 +176,38 @@ def profile(checks: int) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
+def wall_of(argv: list[str], cwd: Path) -> float:
+    """Wall seconds of ``argv`` (for ``-n 2``, where CPU time is spread over three processes)."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=child_env())
+    if done.returncode not in (0, 5):
+        raise RuntimeError(f"{argv} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr}")
+    return time.perf_counter() - start
+
+
+def measure_xdist(checks: int, repeats: int) -> dict[str, Any]:
+    """Wall time of ``-n 2`` and ``-n 0``, ours and plain, interleaved; medians."""
+    pytest = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+    runs = {
+        "ours_n2": [*pytest, "--gates", "-n", "2"],
+        "plain_n2": [*pytest, "-n", "2", "test_plain.py"],
+        "ours_n0": [*pytest, "--gates"],
+        "plain_n0": [*pytest, "test_plain.py"],
+    }
+    with tempfile.TemporaryDirectory(prefix="gates-overhead-") as tmp:
+        root = Path(tmp)
+        make_project(root, checks)
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for argv in runs.values():
+            wall_of(argv, root)  # warm-up
+        for _ in range(repeats):
+            for name, argv in runs.items():
+                times[name].append(wall_of(argv, root))
+    row: dict[str, Any] = {"checks": checks, "wall": times}
+    row.update({f"{name}_s": statistics.median(values) for name, values in times.items()})
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -181,9 +217,22 @@ def main() -> None:
     parser.add_argument("--validate-only", action="store_true")
     parser.add_argument("--profile", type=int, metavar="N", help="profile collecting N checks")
     parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument(
+        "--xdist", action="store_true", help="wall time of -n 2 and -n 0 at --sizes instead"
+    )
     args = parser.parse_args()
     if args.profile:
         profile(args.profile)
+        return
+    if args.xdist:
+        rows = [measure_xdist(int(size), args.repeats) for size in args.sizes.split(",") if size]
+        print("| checks | -n 2 ours / plain (wall s) | -n 0 ours / plain |\n| ---: | ---: | ---: |")
+        for row in rows:
+            print(
+                f"| {row['checks']} | {row['ours_n2_s']:.2f} / {row['plain_n2_s']:.2f} | "
+                f"{row['ours_n0_s']:.2f} / {row['plain_n0_s']:.2f} |"
+            )
+        XDIST_RESULT.write_text(json.dumps({"sizes": rows}, indent=2) + "\n")
         return
     result: dict[str, Any] = {
         "machine": {

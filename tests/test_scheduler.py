@@ -13,7 +13,12 @@ from pytest_gates.distribute.durations import DurationStore
 from pytest_gates.distribute.plan import Planner, ShardPlan
 from pytest_gates.distribute.xdist.hooks import XdistHooks
 from pytest_gates.distribute.xdist.progress import GateProgress, GateTracker
-from pytest_gates.distribute.xdist.scheduler import IN_FLIGHT, GateScheduling
+from pytest_gates.distribute.xdist.scheduler import (
+    IN_FLIGHT,
+    MAX_IN_FLIGHT,
+    RECENT,
+    GateScheduling,
+)
 from pytest_gates.model.load import LoadedManifest, load_manifest
 
 MANIFEST = """\
@@ -250,3 +255,54 @@ def test_the_hooks_abandon_the_progress_once_xdist_stops_replacing_crashed_worke
     assert GateProgress.read(tracker.path).abandoned
     assert results.collected == [["a", "b"]]
     assert results.outputs == [{"gates_deselected": ["x"]}] * 2
+
+
+def fast_run(tmp_path: Path, pytester: pytest.Pytester, checks: int) -> Run:
+    """Two workers and one gate of ``checks`` checks with no recorded durations."""
+    path = tmp_path / "many.yaml"
+    items = ", ".join(f"{{id: c{n:03d}, kind: k}}" for n in range(checks))
+    path.write_text(
+        f"version: 1\nproject: demo\ngates:\n  - {{id: g, class: structural, checks: [{items}]}}\n"
+    )
+    loaded = load_manifest(path)
+    planner = Planner(loaded, lambda: DurationStore({}))
+
+    def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
+        return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
+
+    sched = GateScheduling(
+        pytester.parseconfig("--tx", "2*popen"), None, plan_for, RecordingProgress()
+    )
+    sends: list[int] = []
+    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in range(2)]
+    for node in nodes:
+        sched.add_node(node)
+        sched.add_node_collection(node, collection(loaded))
+    sched.schedule()
+    return Run(sched, nodes, RecordingProgress(), sends)
+
+
+@pytest.mark.parametrize(("seconds", "held"), [(0.001, MAX_IN_FLIGHT), (0.01, 5), (1.0, IN_FLIGHT)])
+def test_a_worker_holds_more_items_when_they_take_next_to_no_time(
+    tmp_path: Path, pytester: pytest.Pytester, seconds: float, held: int
+) -> None:
+    """With two items in flight a worker idles for a round trip to the controller after each
+    one: items that take a millisecond each are sent in larger batches (enough for
+    QUEUED_SECONDS of work); slow ones two at a time. Every item still runs exactly once."""
+    run = fast_run(tmp_path, pytester, 200)
+    assert [len(run.sched.node2pending[n]) for n in run.nodes] == [IN_FLIGHT, IN_FLIGHT]
+    completed = []
+    for _ in range(RECENT):
+        node = run.nodes[len(completed) % 2]
+        index = run.sched.node2pending[node][0]
+        run.sched.mark_test_complete(node, index, seconds)
+        completed.append(index)
+    assert [len(run.sched.node2pending[n]) for n in run.nodes] == [held, held]
+    while any(run.sched.node2pending[n] for n in run.nodes):
+        node = next(n for n in run.nodes if run.sched.node2pending[n])
+        index = run.sched.node2pending[node][0]
+        run.sched.mark_test_complete(node, index, seconds)
+        completed.append(index)
+    assert sorted(completed) == list(range(200))
+    assert run.sched.tests_finished
+    assert all(node.shutting_down for node in run.nodes)

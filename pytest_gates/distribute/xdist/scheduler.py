@@ -6,7 +6,8 @@ xdist's ``--dist`` choices are closed, so the scheduler comes in through
 
 from __future__ import annotations
 
-from collections import Counter
+import statistics
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -47,9 +48,37 @@ class ProgressPublisher(Protocol):
     def expect(self, gates: Iterable[str]) -> None: ...
 
 
-#: Items a worker holds at once: it runs one while it knows the next (xdist holds the last one
-#: back until more work or a shutdown arrives).
+#: Items a worker holds at once, at least: it runs one while it knows the next (xdist holds the
+#: last one back until more work or a shutdown arrives).
 IN_FLIGHT = 2
+#: At most, for items that take next to no time: a worker holds enough of them to cover
+#: :data:`QUEUED_SECONDS` of work, so that it does not idle for the round trip to the controller
+#: after each one (with 2, a thousand one-millisecond checks took longer on two workers than on
+#: one).
+MAX_IN_FLIGHT = 32
+QUEUED_SECONDS = 0.05
+#: Completed items whose durations the estimate follows.
+RECENT = 32
+
+
+class Pace:
+    """How many items a worker may hold, from how long the last items took."""
+
+    def __init__(self) -> None:
+        #: The last items' durations (their whole protocol, as the workers measured it).
+        self.recent: deque[float] = deque(maxlen=RECENT)
+
+    def record(self, seconds: float) -> None:
+        self.recent.append(seconds)
+
+    @property
+    def in_flight(self) -> int:
+        """:data:`IN_FLIGHT`, or for items that have been taking next to no time, as many as
+        cover :data:`QUEUED_SECONDS` (at most :data:`MAX_IN_FLIGHT`)."""
+        if len(self.recent) < RECENT:
+            return IN_FLIGHT
+        typical = max(statistics.median(self.recent), QUEUED_SECONDS / MAX_IN_FLIGHT)
+        return max(IN_FLIGHT, min(MAX_IN_FLIGHT, int(QUEUED_SECONDS / typical)))
 
 
 class GateScheduling:
@@ -108,6 +137,7 @@ class GateScheduling:
         self.sequential = stash.get(SEQUENTIAL_GATES_KEY, frozenset()) if stash else frozenset()
         #: The worker a sequential gate's items go to, once its first item was sent.
         self.sequence_node: dict[str, WorkerNode] = {}
+        self.pace = Pace()
 
     # -- the Scheduling protocol ---------------------------------------------------------------
 
@@ -149,6 +179,7 @@ class GateScheduling:
 
     def mark_test_complete(self, node: WorkerNode, item_index: int, duration: float = 0) -> None:
         self.node2pending[node].remove(item_index)
+        self.pace.record(duration)
         self._feed_all()
 
     def mark_test_pending(self, item: str) -> None:
@@ -262,7 +293,7 @@ class GateScheduling:
 
     def _feed(self, node: WorkerNode) -> bool:
         """Send ``node`` one item if it has room and may take one; True if it did."""
-        if node.shutting_down or len(self.node2pending[node]) >= IN_FLIGHT:
+        if node.shutting_down or len(self.node2pending[node]) >= self.pace.in_flight:
             return False
         if node not in self.node2share and self.orphaned:
             self.node2share[node] = self.orphaned.pop(0)
