@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main as cli
+from pytest_gates.distribute.plan import together_keys
+from pytest_gates.model.load import load_manifest
 from pytest_gates.model.records import ItemOutcome, ItemRecord
 from pytest_gates.outputs.documents import (
     EvidenceBody,
@@ -319,3 +321,25 @@ def test_shards_keep_a_reader_with_what_it_reads_and_a_sequential_gate_whole(
     capsys.readouterr()
     assert set(project.verdicts("merged").values()) == {"PASS"}
     assert cli(["verify", "merged"]) == 0
+
+
+def test_a_gate_that_must_not_run_twice_shares_the_shard_of_everything_upstream(
+    tmp_path: Path,
+) -> None:
+    """Found on pallets/click with two shards: the build (steps ``idempotent: false``) ran on
+    shard 2 while the READY it needs ran on shard 1, so it built without knowing READY's
+    verdict. A gate with such a step is planned with every gate upstream of it."""
+    path = tmp_path / "gates.yaml"
+    path.write_text(
+        "version: 1\nproject: demo\ngates:\n"
+        "  - {id: build, class: structural, checks: [{id: a, kind: k}]}\n"
+        "  - {id: tests, class: semantic, needs: [build], checks: [{id: t, kind: k}]}\n"
+        "  - {id: lint, class: structural, checks: [{id: l, kind: k}]}\n"
+        "  - {id: deploy, class: structural, needs: [tests],"
+        " checks: [{id: d, kind: k, idempotent: false}]}\n"
+    )
+    item_gates = {f"m::{g}::{c}": g for g, c in (("build", "a"), ("tests", "t"), ("lint", "l"))}
+    item_gates["m::deploy::d"] = "deploy"
+    keys = together_keys(load_manifest(path).manifest, item_gates)
+    assert keys["m::deploy::d"] == keys["m::tests::t"] == keys["m::build::a"]
+    assert "m::lint::l" not in keys  # an ordinary gate is still placed freely

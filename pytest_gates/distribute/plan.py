@@ -36,9 +36,10 @@ def declared_durations(manifest: Manifest, item_gates: ItemGates) -> dict[str, f
 
 def together_keys(manifest: Manifest, item_gates: ItemGates) -> dict[str, str]:
     """Items that must share a shard share one key (they form one unit): the items of a gate
-    marked ``together`` or ``sequential`` (its steps run in order, on one machine), and the
-    items of a gate that reads other gates' results (READY, a check's ``reads``) with the items
-    of the gates it reads, which a shard elsewhere would never have."""
+    marked ``together`` or ``sequential`` (its steps run in order, on one machine); the items
+    of a gate that reads other gates' results (READY, a check's ``reads``) with the items of the
+    gates it reads, which a shard elsewhere would never have; and a gate with a step that must
+    not run twice with every gate upstream of it (:meth:`Manifest.placed_with`)."""
     root: dict[str, str] = {}
 
     def find(gate_id: str) -> str:
@@ -48,7 +49,7 @@ def together_keys(manifest: Manifest, item_gates: ItemGates) -> dict[str, str]:
 
     kept: set[str] = set()
     for gate in manifest.gates:
-        read = manifest.read_gates(gate)
+        read = manifest.placed_with(gate)
         if gate.together or gate.sequential or read:
             kept.add(gate.id)
         for other in sorted(read):

@@ -301,6 +301,16 @@ class Manifest(StrictModel):
                 read.update(check.reads)
         return read
 
+    def placed_with(self, gate: Gate) -> set[str]:
+        """The gates that must run in ``gate``'s session (on its CI shard): the gates it reads,
+        and for a gate with a step that must not run twice (``idempotent: false``: a deploy, a
+        publish) every gate upstream of it, so that it runs only where its needs are known to
+        have passed, never on a shard that cannot know."""
+        placed = self.read_gates(gate)
+        if any(not check.idempotent for check in gate.checks):
+            placed.update(upstream(gate.id, self.needs(), [g.id for g in self.gates]))
+        return placed
+
     def degrade_limit(self, gate: Gate) -> int:
         """The most consecutive DEGRADED verdicts ``gate`` may have."""
         return (gate.degrade or self.defaults.degrade).max_consecutive
