@@ -114,23 +114,30 @@ def collection(loaded: LoadedManifest) -> list[str]:
     return [f"m.yaml::{g.id}::{c.id}" for g in loaded.gates_in_order() for c in g.checks]
 
 
-def start(loaded: LoadedManifest, workers: int, pytester: pytest.Pytester) -> Run:
-    store = DurationStore({f"m.yaml::{g}::{c}": [s] for g, c, s in _checks(loaded)})
+def scheduled(
+    loaded: LoadedManifest, store: DurationStore, config: pytest.Config, workers: Iterable[int]
+) -> Run:
+    """A scheduler planning with ``store`` over fake workers ``gw<n>`` (added in that order)."""
     planner = Planner(loaded, lambda: store)
 
     def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
         return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
 
-    config = pytester.parseconfig("--tx", f"{workers}*popen")
     progress = RecordingProgress()
     sched = GateScheduling(config, None, plan_for, progress)
     sends: list[int] = []
-    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in reversed(range(workers))]
+    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in workers]
     for node in nodes:
         sched.add_node(node)
         sched.add_node_collection(node, collection(loaded))
     sched.schedule()
     return Run(sched, sorted(nodes, key=lambda n: n.gateway.id), progress, sends)
+
+
+def start(loaded: LoadedManifest, workers: int, pytester: pytest.Pytester) -> Run:
+    store = DurationStore({f"m.yaml::{g}::{c}": [s] for g, c, s in _checks(loaded)})
+    config = pytester.parseconfig("--tx", f"{workers}*popen")
+    return scheduled(loaded, store, config, reversed(range(workers)))
 
 
 def _checks(loaded: LoadedManifest) -> list[tuple[str, str, float]]:
@@ -264,22 +271,8 @@ def fast_run(tmp_path: Path, pytester: pytest.Pytester, checks: int) -> Run:
     path.write_text(
         f"version: 1\nproject: demo\ngates:\n  - {{id: g, class: structural, checks: [{items}]}}\n"
     )
-    loaded = load_manifest(path)
-    planner = Planner(loaded, lambda: DurationStore({}))
-
-    def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
-        return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
-
-    sched = GateScheduling(
-        pytester.parseconfig("--tx", "2*popen"), None, plan_for, RecordingProgress()
-    )
-    sends: list[int] = []
-    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in range(2)]
-    for node in nodes:
-        sched.add_node(node)
-        sched.add_node_collection(node, collection(loaded))
-    sched.schedule()
-    return Run(sched, nodes, RecordingProgress(), sends)
+    config = pytester.parseconfig("--tx", "2*popen")
+    return scheduled(load_manifest(path), DurationStore({}), config, range(2))
 
 
 @pytest.mark.parametrize(("seconds", "held"), [(0.001, MAX_IN_FLIGHT), (0.01, 5), (1.0, IN_FLIGHT)])

@@ -5,7 +5,6 @@ retried."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +12,13 @@ import pytest
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.distribute.durations import DurationStore
-from pytest_gates.distribute.plan import Planner, ShardPlan
 from pytest_gates.distribute.xdist.keys import SEQUENTIAL_GATES_KEY
 from pytest_gates.distribute.xdist.scheduler import GateScheduling
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.manifest import CheckSpec, Gate, Retry
 from pytest_gates.session.sequence import attempts_allowed
 from tests.helpers import GatesProject
-from tests.test_scheduler import (
-    DURATIONS,
-    MANIFEST,
-    FakeGateway,
-    FakeNode,
-    RecordingProgress,
-    Run,
-    _checks,
-    collection,
-    run_to_end,
-)
+from tests.test_scheduler import DURATIONS, MANIFEST, FakeNode, _checks, run_to_end, scheduled
 
 MODES = [pytest.param(("-p", "no:xdist"), id="no-xdist"), pytest.param(("-n", "2"), id="n2")]
 
@@ -129,21 +117,11 @@ def test_the_scheduler_sends_a_sequential_gates_steps_to_one_worker_in_order(
     path.write_text(textwrap.dedent(MANIFEST).replace("benchmark,", "benchmark, sequential: true,"))
     loaded = load_manifest(path)
     store = DurationStore({f"m.yaml::{g}::{c}": [s] for g, c, s in _checks(loaded)})
-    planner = Planner(loaded, lambda: store)
-
-    def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
-        return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
-
     config = pytester.parseconfig("--tx", "2*popen")
     config.stash[SEQUENTIAL_GATES_KEY] = frozenset({"perf"})
-    sched = GateScheduling(config, None, plan_for, RecordingProgress())
-    sends: list[int] = []
-    nodes = [FakeNode(FakeGateway(f"gw{i}"), sends) for i in range(2)]
-    for node in nodes:
-        sched.add_node(node)
-        sched.add_node_collection(node, collection(loaded))
-    sched.schedule()
-    done = run_to_end(Run(sched, nodes, RecordingProgress(), sends), nodes)
+    run = scheduled(loaded, store, config, range(2))
+    nodes = run.nodes
+    done = run_to_end(run, nodes)
     steps = sorted(([n for n in names if n.startswith("p")] for names in done.values()), key=len)
     assert steps == [[], ["p1", "p2", "p3", "p4"]]  # balanced, they would be split 8+1 / 3+3
     assert sorted(done["gw0"] + done["gw1"]) == sorted(DURATIONS)
@@ -238,21 +216,11 @@ def test_a_sequential_gate_never_deadlocks_workers_that_hold_their_last_item(
     store = DurationStore(
         {f"m.yaml::{g.id}::{c.id}": [1.0] for g in loaded.manifest.gates for c in g.checks}
     )
-    planner = Planner(loaded, lambda: store)
-
-    def plan_for(nodeids: Sequence[str], total: int) -> ShardPlan:
-        return planner.plan({n: n.split("::")[1] for n in nodeids}, total)
-
     deadlocks = []
     for seed in range(60):
         config = pytester.parseconfig("--tx", "2*popen")
         config.stash[SEQUENTIAL_GATES_KEY] = frozenset({"build"})
-        sched = GateScheduling(config, None, plan_for, RecordingProgress())
-        nodes = [FakeNode(FakeGateway(f"gw{i}"), []) for i in range(2)]
-        for node in nodes:
-            sched.add_node(node)
-            sched.add_node_collection(node, collection(loaded))
-        sched.schedule()
-        if not _simulate(sched, nodes, loaded, seed):
+        run = scheduled(loaded, store, config, range(2))
+        if not _simulate(run.sched, run.nodes, loaded, seed):
             deadlocks.append(seed)
     assert deadlocks == []
