@@ -150,9 +150,12 @@ def test_a_gate_session_needs_no_xdist() -> None:
 
 
 def test_a_session_that_measures_nothing_imports_no_coverage() -> None:
-    """coverage (0.1 s of start-up) is imported by the sessions and merges that cover only."""
+    """coverage (0.1 s of start-up) is imported by the sessions and merges that cover only.
+    (Only what our imports add counts: under a covered run, coverage's start-up hook imports it
+    into every Python it starts.)"""
     code = (
-        "import sys\n" + SESSION_IMPORTS + "import pytest_gates.outputs.merge\n"
-        "print(sorted(m for m in sys.modules if m == 'coverage' or m.startswith('coverage.')))\n"
+        "import sys\n"
+        "before = set(sys.modules)\n" + SESSION_IMPORTS + "import pytest_gates.outputs.merge\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] == 'coverage'))\n"
     )
     assert python_prints(code) == (0, "[]\n", "")
