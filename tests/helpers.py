@@ -96,3 +96,24 @@ class GatesProject:
 
     def verdicts(self, out: str = ".gates") -> dict[str, str]:
         return {g["id"]: g["verdict"] for g in self.report(out)["body"]["gates"]}
+
+
+def run_shards(project: GatesProject, total: int, *extra: str) -> list[str]:
+    """Run shards 1..total into ``shard<k>`` folders; the folders."""
+    outs = []
+    for index in range(1, total + 1):
+        out = f"shard{index}"
+        project.run("--gates", f"--gates-shard={index}/{total}", "--gates-out", out, *extra)
+        outs.append(out)
+    return outs
+
+
+def ran_items(project: GatesProject, out: str) -> set[str]:
+    """The items a run's evidence says ran (outcome other than not_run)."""
+    report = project.report(out)
+    return {
+        item["nodeid"]
+        for gate in report["body"]["gates"]
+        for item in project.evidence(gate["id"], out)["body"]["items"]
+        if item["outcome"] != "not_run"
+    }

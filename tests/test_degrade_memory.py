@@ -14,7 +14,7 @@ from pytest_gates.outputs.documents import LoggedTransition
 from pytest_gates.outputs.memory import degraded_streaks
 from pytest_gates.outputs.merge import merge
 from pytest_gates.outputs.verify import verify_outputs
-from tests.helpers import GatesProject
+from tests.helpers import GatesProject, run_shards
 
 #: An advisory gate whose only check always fails with a minor finding: it always degrades.
 ALWAYS_DEGRADING = """\
@@ -107,15 +107,7 @@ def test_merged_shards_apply_the_same_rule(
     monkeypatch.chdir(degrading.root)
     for _ in range(3):
         degrading.run("--gates", "--gates-out", "before")
-    for index in (1, 2):
-        degrading.run(
-            "--gates",
-            f"--gates-shard={index}/2",
-            "--gates-out",
-            f"shard{index}",
-            "--gates-log-from",
-            "before/transitions.jsonl",
-        )
+    run_shards(degrading, 2, "--gates-log-from", "before/transitions.jsonl")
     code, report = merge([Path("shard1"), Path("shard2")], Path("merged"))
     gates = {g["id"]: g for g in report["body"]["gates"]}
     assert (code, gates["size"]["verdict"]) == (1, "FAIL")

@@ -18,7 +18,7 @@ from pytest_gates.outputs.translog import GENESIS, TransitionLog, verify_log
 from pytest_gates.outputs.verify import verify_outputs
 from pytest_gates.support.digest import canonical_json, sha256_bytes
 from pytest_gates.trust import generate_key_pair
-from tests.helpers import GatesProject
+from tests.helpers import GatesProject, run_shards
 from tests.signing_helpers import commit_all, gated, trust_file
 
 ACTIONS = """\
@@ -253,15 +253,7 @@ def shards(project: GatesProject, monkeypatch: pytest.MonkeyPatch) -> GatesProje
     commit_all(project.root)
     monkeypatch.chdir(project.root)
     project.run("--gates", "--gates-out", "before")
-    for index in (1, 2):
-        project.run(
-            "--gates",
-            f"--gates-shard={index}/2",
-            "--gates-out",
-            f"shard{index}",
-            "--gates-log-from",
-            "before/transitions.jsonl",
-        )
+    run_shards(project, 2, "--gates-log-from", "before/transitions.jsonl")
     return project
 
 

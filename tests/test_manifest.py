@@ -256,3 +256,27 @@ def test_errors_carry_what_is_at_fault() -> None:
         found = error("a.yaml", ["a.yaml:1: x", "a.yaml:2: y"])
         assert (found.path, str(found)) == ("a.yaml", "a.yaml:1: x\na.yaml:2: y")
         assert isinstance(found, InputFileError)
+
+
+def test_a_copy_with_other_gates_looks_gates_up_in_its_own() -> None:
+    """``gate()`` and ``upstream_of()`` are cached on the manifest; a copy with other gates (the
+    runner adds its guard gate this way) must not answer from the original's cache."""
+    manifest = Manifest.model_validate(
+        {
+            "version": 1,
+            "project": "p",
+            "gates": [
+                {"id": "a", "class": "structural", "checks": [{"id": "x", "kind": "k"}]},
+                {
+                    "id": "b",
+                    "class": "structural",
+                    "needs": ["a"],
+                    "checks": [{"id": "y", "kind": "k"}],
+                },
+            ],
+        }
+    )
+    assert (manifest.gate("a").id, manifest.upstream_of("b")) == ("a", ("a",))
+    extra = manifest.gates[1].model_copy(update={"id": "c", "needs": ["b"]})
+    copied = manifest.model_copy(update={"gates": [*manifest.gates, extra]})
+    assert (copied.gate("c").id, copied.upstream_of("c")) == ("c", ("a", "b"))

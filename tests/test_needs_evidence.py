@@ -14,8 +14,7 @@ from pytest_gates.checks.api import CheckContext, NeedNotFinal, NeedNotReadable,
 from pytest_gates.cli.main import main as cli
 from pytest_gates.errors import ManifestError
 from pytest_gates.model.load import load_manifest
-from tests.helpers import KINDS_CONFTEST, GatesProject
-from tests.test_sharding import ran_items, run_shards
+from tests.helpers import KINDS_CONFTEST, GatesProject, ran_items, run_shards
 
 READERS = """
 

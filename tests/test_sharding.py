@@ -24,6 +24,7 @@ from pytest_gates.outputs.documents import (
 )
 from pytest_gates.outputs.merge import ShardOutput, check_shards, merged_records
 from tests.conftest import GatesProject
+from tests.helpers import ran_items, run_shards
 
 MANIFEST = """\
 version: 1
@@ -50,25 +51,6 @@ def demo(project: GatesProject) -> GatesProject:
         },
     )
     return project
-
-
-def run_shards(project: GatesProject, total: int, *extra: str) -> list[str]:
-    outs = []
-    for index in range(1, total + 1):
-        out = f"shard{index}"
-        project.run("--gates", f"--gates-shard={index}/{total}", "--gates-out", out, *extra)
-        outs.append(out)
-    return outs
-
-
-def ran_items(project: GatesProject, out: str) -> set[str]:
-    report = project.report(out)
-    return {
-        item["nodeid"]
-        for gate in report["body"]["gates"]
-        for item in project.evidence(gate["id"], out)["body"]["items"]
-        if item["outcome"] != "not_run"
-    }
 
 
 def test_each_shard_runs_its_part_and_is_incomplete(demo: GatesProject) -> None:

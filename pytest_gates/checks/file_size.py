@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.checks.files import outside_findings
+from pytest_gates.checks.files import expansion_findings
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.support.paths import RelPath, expand_confined, plural
 
@@ -33,15 +33,9 @@ def file_size(params: FileSizeParams, ctx: CheckContext) -> CheckResult:
     """No file has more than ``max_lines`` lines."""
     expansion = expand_confined(ctx.rootdir, params.paths, params.exclude)
     matched, unmatched = expansion.files, expansion.empty
-    findings = outside_findings(expansion.outside) + [
-        Finding(
-            rule="file_size.missing",
-            location=Location(path=match.pattern),
-            message=match.missing_message(),
-            fix_hint="correct the pattern, or remove it from the check",
-        )
-        for match in unmatched
-    ]
+    findings = expansion_findings(
+        expansion, "file_size", "correct the pattern, or remove it from the check"
+    )
     sizes = [(name, count_lines(path)) for name, path in matched]
     over = [(name, lines) for name, lines in sizes if lines > params.max_lines]
     findings += [

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.model.findings import Finding, Location, sorted_findings
-from pytest_gates.support.paths import Outside, RelPath, expand_confined, plural
+from pytest_gates.support.paths import Expansion, Outside, RelPath, expand_confined, plural
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -312,6 +312,20 @@ def outside_findings(outside: Iterable[Outside]) -> list[Finding]:
     ]
 
 
+def expansion_findings(expansion: Expansion, kind: str, fix_hint: str) -> list[Finding]:
+    """What a check's patterns did wrong: the matches outside the rootdir, and a
+    ``<kind>.missing`` finding for each pattern that matched nothing."""
+    return outside_findings(expansion.outside) + [
+        Finding(
+            rule=f"{kind}.missing",
+            location=Location(path=match.pattern),
+            message=match.missing_message(),
+            fix_hint=fix_hint,
+        )
+        for match in expansion.empty
+    ]
+
+
 class FilesParams(CheckParams):
     """Parameters of ``files``."""
 
@@ -334,15 +348,9 @@ def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
     with every fenced code block closed, front matter that is YAML, and no NUL character)."""
     expansion = expand_confined(ctx.rootdir, params.exist, params.exclude)
     matched, unmatched = expansion.files, expansion.empty
-    findings = outside_findings(expansion.outside) + [
-        Finding(
-            rule="files.missing",
-            location=Location(path=match.pattern),
-            message=match.missing_message(),
-            fix_hint="create the file, or correct the path or pattern",
-        )
-        for match in unmatched
-    ]
+    findings = expansion_findings(
+        expansion, "files", "create the file, or correct the path or pattern"
+    )
     for name, path in matched:
         findings += _file_findings(path, name, params)
     return CheckResult(

@@ -26,6 +26,7 @@ from pytest_gates.checks.site.pages import (
     internal_target,
     line,
     site_pages,
+    unread_pages,
 )
 from pytest_gates.model.findings import Finding, Location, sorted_findings
 from pytest_gates.support.paths import RelPath, matches, plural
@@ -173,23 +174,12 @@ def links(params: LinksParams, ctx: CheckContext) -> CheckResult:
     """Internal links resolve to pages and anchors of the site; pages are linked enough."""
     pages, empty, unreadable = site_pages(ctx.rootdir, params.site, params.pages, params.exclude)
     walk = _Links(params, pages)
-    walk.findings += [
-        Finding(
-            rule="links.missing",
-            location=Location(path=f"{params.site}/{pattern}"),
-            message=f"no page matches '{pattern}' in '{params.site}'",
-            fix_hint="build the site first, or correct the pattern",
-        )
-        for pattern in empty
-    ] + [
-        Finding(
-            rule="links.unreadable",
-            location=Location(path=name),
-            message="not UTF-8 text: its links cannot be read",
-            fix_hint="write the page as UTF-8",
-        )
-        for name in unreadable
-    ]
+    walk.findings += unread_pages(
+        "links",
+        ((f"{params.site}/{p}", f"no page matches '{p}' in '{params.site}'") for p in empty),
+        unreadable,
+        "not UTF-8 text: its links cannot be read",
+    )
     for page in pages:
         walk.check_page(page)
     walk.counts()

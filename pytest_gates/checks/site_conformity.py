@@ -27,9 +27,9 @@ from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
 from pytest_gates.checks.site import jsonld
-from pytest_gates.checks.site.pages import Page, attr, site_pages
+from pytest_gates.checks.site.pages import Page, attr, site_pages, unread_pages
 from pytest_gates.checks.site.report import Fix, Reporter
-from pytest_gates.model.findings import Finding, Location, sorted_findings
+from pytest_gates.model.findings import sorted_findings
 from pytest_gates.support.paths import RelPath, plural
 
 #: Meta tags every page has, by property (Open Graph) or name (Twitter, description).
@@ -276,23 +276,12 @@ def site_conformity(params: SiteConformityParams, ctx: CheckContext) -> CheckRes
         pages, empty, unreadable = site_pages(
             ctx.rootdir, f"{params.site}/{lang}", params.pages, params.exclude
         )
-        walk.findings += [
-            Finding(
-                rule="site.missing",
-                location=Location(path=f"{params.site}/{lang}"),
-                message=f"no '{lang}' page matches '{pattern}'",
-                fix_hint="build the site first, or correct the pattern",
-            )
-            for pattern in empty
-        ] + [
-            Finding(
-                rule="site.unreadable",
-                location=Location(path=name),
-                message="not UTF-8 text",
-                fix_hint="write the page as UTF-8",
-            )
-            for name in unreadable
-        ]
+        walk.findings += unread_pages(
+            "site",
+            ((f"{params.site}/{lang}", f"no '{lang}' page matches '{p}'") for p in empty),
+            unreadable,
+            "not UTF-8 text",
+        )
         for page in pages:
             groups.setdefault(page.name, {})[lang] = page
     for name in sorted(groups):

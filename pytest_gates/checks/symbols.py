@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import Field
 
 from pytest_gates.checks.api import CheckContext, CheckParams, CheckResult, check_kind
-from pytest_gates.checks.files import outside_findings
+from pytest_gates.checks.files import expansion_findings
 from pytest_gates.checks.site.modules import (
     ModuleInfo,
     ModuleResolver,
@@ -296,15 +296,9 @@ def _check_file(
 def symbols(params: SymbolsParams, ctx: CheckContext) -> CheckResult:
     """Every imported module, imported name and module attribute resolves (no hallucinated API)."""
     expansion = expand_confined(ctx.rootdir, params.paths, params.exclude)
-    findings = outside_findings(expansion.outside) + [
-        Finding(
-            rule="symbols.missing",
-            location=Location(path=match.pattern),
-            message=match.missing_message(),
-            fix_hint="correct the pattern, or remove it from the check",
-        )
-        for match in expansion.empty
-    ]
+    findings = expansion_findings(
+        expansion, "symbols", "correct the pattern, or remove it from the check"
+    )
     resolver = ModuleResolver([ctx.resolve(root) for root in params.roots])
     checked = 0
     hallucinated = 0

@@ -7,6 +7,7 @@ Loading a manifest file is :mod:`pytest_gates.model.load`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
@@ -254,6 +255,10 @@ class Gate(StrictModel):
         return self
 
 
+#: The :class:`Manifest` lookups kept by ``cached_property`` (dropped from a copy).
+_CACHED: Final = ("_by_id", "_graph")
+
+
 class Manifest(StrictModel):
     """The gate manifest (version 1): the gates a release must pass."""
 
@@ -271,12 +276,32 @@ class Manifest(StrictModel):
         """The needs graph: each gate's id -> the ids it needs, in manifest order."""
         return {gate.id: list(gate.needs) for gate in self.gates}
 
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Manifest:
+        """A copy, without the lookups cached from this manifest's gates: pydantic copies the
+        instance's ``__dict__``, where :func:`functools.cached_property` keeps them, so a copy
+        with other gates (the runner's guard gate) would look them up in the old ones."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _CACHED:
+            copied.__dict__.pop(name, None)
+        return copied
+
     @cached_property
     def _by_id(self) -> dict[str, Gate]:
         by_id: dict[str, Gate] = {}
         for gate in self.gates:
             by_id.setdefault(gate.id, gate)
         return by_id
+
+    @cached_property
+    def _graph(self) -> tuple[dict[str, list[str]], list[str]]:
+        return self.needs(), [gate.id for gate in self.gates]
+
+    def upstream_of(self, gate_id: str) -> tuple[str, ...]:
+        """Every gate ``gate_id`` needs, at any depth, in manifest order."""
+        needs, ids = self._graph
+        return upstream(gate_id, needs, ids)
 
     def gate(self, gate_id: str) -> Gate:
         """The (first) gate with this id; raises ``KeyError``."""
@@ -296,7 +321,7 @@ class Manifest(StrictModel):
         read: set[str] = set()
         for check in gate.checks:
             if check.kind == READY_KIND:
-                read.update(upstream(gate.id, self.needs(), [g.id for g in self.gates]))
+                read.update(self.upstream_of(gate.id))
             else:
                 read.update(check.reads)
         return read
@@ -308,7 +333,7 @@ class Manifest(StrictModel):
         have passed, never on a shard that cannot know."""
         placed = self.read_gates(gate)
         if any(not check.idempotent for check in gate.checks):
-            placed.update(upstream(gate.id, self.needs(), [g.id for g in self.gates]))
+            placed.update(self.upstream_of(gate.id))
         return placed
 
     def degrade_limit(self, gate: Gate) -> int:

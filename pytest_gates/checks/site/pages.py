@@ -9,6 +9,7 @@ at a line. CSS selectors (soupsieve) express the template's structure.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from pytest_gates.checks.files import ParseFailed, decode_utf8
+from pytest_gates.model.findings import Finding, Location
 from pytest_gates.support.paths import expand_confined
 
 
@@ -62,6 +64,30 @@ def site_pages(
         except ParseFailed:
             unreadable.append(prefix + name)
     return pages, [match.pattern for match in expansion.empty], unreadable
+
+
+def unread_pages(
+    rule: str, empty: Iterable[tuple[str, str]], unreadable: Iterable[str], why: str
+) -> list[Finding]:
+    """``<rule>.missing`` for each pattern that matched no page (``empty``: its location and
+    message) and ``<rule>.unreadable`` for each page that is not UTF-8 (``why``: what that costs)."""
+    return [
+        Finding(
+            rule=f"{rule}.missing",
+            location=Location(path=location),
+            message=message,
+            fix_hint="build the site first, or correct the pattern",
+        )
+        for location, message in empty
+    ] + [
+        Finding(
+            rule=f"{rule}.unreadable",
+            location=Location(path=name),
+            message=why,
+            fix_hint="write the page as UTF-8",
+        )
+        for name in unreadable
+    ]
 
 
 def line(tag: Tag | None) -> int | None:

@@ -34,6 +34,7 @@ from pytest_gates.projection.targets.toxenvs import (
     env_loss,
     find_region,
     gate_envs,
+    region_drift,
 )
 
 __all__ = ["CLASS_LABEL", "LABEL", "TOX", "environments"]
@@ -178,18 +179,10 @@ def tox_drift(display: str, current: str | None, source: ProjectionSource) -> li
         for section in _hand_sections(lines, region, set(expected))
     ]
     if region is None or region.end is None:
-        what = "has no end marker" if region else "is missing"
-        names = ", ".join(name.partition(":")[2] for name in expected)
-        drifts.append(
-            Drift(
-                display,
-                region.begin + 1 if region else None,
-                "sync.tox-region",
-                f"the generated region of gate environments ({names}) {what}; run "
-                f"`{source.command}`",
-            )
-        )
-        return drifts
+        return [
+            *drifts,
+            region_drift(display, region, [n.partition(":")[2] for n in expected], source.command),
+        ]
     drifts += header_drift(display, lines, region.begin + 1, source, "region")
     found = {s.name: s for s in parse_sections(lines, region.begin + 1, region.end)}
     for name, values in expected.items():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from pytest_gates.projection.commands import OUTPUT_DIR
+from pytest_gates.projection.drift import Drift
 from pytest_gates.projection.source import ProjectionSource
 
 BEGIN: Final = "# >>> pytest-gates sync: generated region"
@@ -116,6 +117,17 @@ def find_region(lines: Sequence[str]) -> Region | None:
         return None
     end = next((i for i in range(begin + 1, len(lines)) if lines[i].strip() == END), None)
     return Region(begin, end)
+
+
+def region_drift(display: str, region: Region | None, envs: Sequence[str], command: str) -> Drift:
+    """The drift of a tox file whose generated region is missing or has no end marker."""
+    what = "has no end marker" if region else "is missing"
+    return Drift(
+        display,
+        region.begin + 1 if region else None,
+        "sync.tox-region",
+        f"the generated region of gate environments ({', '.join(envs)}) {what}; run `{command}`",
+    )
 
 
 def env_loss(env: str, source: ProjectionSource) -> str:

@@ -32,6 +32,7 @@ from pytest_gates.projection.targets.toxenvs import (
     env_loss,
     find_region,
     gate_envs,
+    region_drift,
 )
 
 if sys.version_info >= (3, 11):
@@ -164,17 +165,7 @@ def toml_drift(display: str, current: str | None, source: ProjectionSource) -> l
         for start, _ in _hand_tables(lines, region, display, list(expected))
     ]
     if region is None or region.end is None:
-        what = "has no end marker" if region else "is missing"
-        drifts.append(
-            Drift(
-                display,
-                region.begin + 1 if region else None,
-                "sync.tox-region",
-                f"the generated region of gate environments ({', '.join(expected)}) {what}; run "
-                f"`{source.command}`",
-            )
-        )
-        return drifts
+        return [*drifts, region_drift(display, region, list(expected), source.command)]
     drifts += header_drift(display, lines, region.begin + 1, source, "region")
     inside, _ = _parse("\n".join(lines[region.begin : region.end + 1]))
     found = _envs(inside or {}, display)
