@@ -112,7 +112,7 @@ def need_result(
     """``gate_id``'s result folded from the records received so far; None when nothing of it
     ran (it has no result). Only the gate and the gates below it are folded: nothing else
     changes its verdict."""
-    relevant = {gate_id, *upstream(gate_id, loaded.manifest.needs(), loaded.order)}
+    relevant = {gate_id, *loaded.manifest.upstream_of(gate_id)}
     received = [record for record in records if record.gate in relevant]
     verdict = fold(loaded.manifest, loaded.order, received)[gate_id]
     if verdict.verdict == "NOT_RUN":
