@@ -137,6 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     suitecov = SuiteCoverageRun(config, context, measure)
     config.pluginmanager.register(suitecov, SUITECOV)
+    from pytest_gates.session.heap import settle
+
+    settle(config)  # the manifest loaded: the collector need not walk it again
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller gathers, folds and writes
     from pytest_gates.session.controller import ControllerPlugin
@@ -175,9 +178,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if not gates_enabled(config):
         return
     from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY
+    from pytest_gates.session.heap import release
     from pytest_gates.session.suitecov import stop_early
 
     stop_early(config)
+    release(config)
     if CONTEXT_KEY in config.stash:
         del config.stash[CONTEXT_KEY]
     if SESSION_KEY in config.stash:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pytest_gates.support.digest import canonical_json, json_digest
+from pytest_gates.support.digest import canonical_bytes, canonical_json, json_digest
 
 
 def test_one_number_in_two_spellings_has_one_digest() -> None:
@@ -39,3 +44,31 @@ def test_the_rfc_8785_example_is_reproduced() -> None:
 def test_a_number_json_cannot_hold_exactly_is_refused() -> None:
     with pytest.raises(Exception, match=r"(?i)nan|finite|domain"):
         canonical_json({"x": float("nan")})
+
+
+_TEXT = st.text(max_size=8)  # every code point, lone surrogates and astral characters included
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()
+    | _TEXT
+)
+_DATA = st.recursive(
+    _LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4)
+)
+
+
+def _outcome(call: Callable[[], bytes]) -> bytes | type[BaseException]:
+    try:
+        return call()
+    except Exception as exc:  # the refusal: which error it is
+        return type(exc)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_DATA)
+def test_the_fast_path_writes_what_rfc8785_writes(data: Any) -> None:
+    # Most data is written by the C JSON encoder, the rest by rfc8785. Both must give
+    # rfc8785's bytes, or its refusal (a lone surrogate, an integer past 2**53, NaN).
+    assert _outcome(lambda: canonical_bytes(data)) == _outcome(lambda: rfc8785.dumps(data))

@@ -396,7 +396,7 @@ def _start(path: Path) -> bytes:
     """As much of ``path`` as it takes to find a byte that is not whitespace (all of it when
     there is none)."""
     chunks = []
-    with path.open("rb") as stream:
+    with open(path, "rb") as stream:
         while chunk := stream.read(START_CHUNK):
             chunks.append(chunk)
             if chunk.strip():

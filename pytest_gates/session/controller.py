@@ -37,6 +37,7 @@ from pytest_gates.session.budget import BudgetClock
 from pytest_gates.session.completion import complete_records
 from pytest_gates.session.context import CollectionState, GatesContext
 from pytest_gates.session.crashguard import RunRecord
+from pytest_gates.session.heap import settle
 from pytest_gates.session.needs import NeedPublisher
 from pytest_gates.session.ready import fold_ready
 from pytest_gates.session.strategies import run_rollbacks
@@ -142,6 +143,7 @@ class ControllerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.config.option.collectonly:
             return  # nothing ran: no verdicts, and the last run's outputs stay as they were
+        settle(self.config)  # the run's records and reports: alive until the outputs are written
         if self.config.getoption("gates_store_durations"):
             self._store_durations()
         stopped = _stopped(session, exitstatus)

@@ -26,6 +26,7 @@ from pytest_gates.session.budget import RunBudget
 from pytest_gates.session.classify import BLOCKED_KEY, classify
 from pytest_gates.session.collect import CheckItem, ManifestFile, gate_markers, timeout_marker
 from pytest_gates.session.context import CollectionState, GatesContext
+from pytest_gates.session.heap import settle
 from pytest_gates.session.livechain import LiveChain
 from pytest_gates.session.needs import board
 from pytest_gates.session.sequence import SequenceTracker
@@ -216,6 +217,7 @@ class RuntimePlugin:
         whole = not self.context.explicit_args
         self.live.collection_faults(self.collect_failed, with_suite_items, whole)
         self.budget = RunBudget.from_environment()
+        settle(session.config)  # the items collected: they live until the session ends
 
     # -- running -------------------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ class Scratch:
 
     def take(self) -> Path:
         """An empty directory for one attempt; :meth:`give_back` it afterwards."""
-        if self._path is None or not self._path.is_dir():
+        # give_back found the kept directory there and empty: no need to look again.
+        if self._path is None:
             self._path = Path(tempfile.mkdtemp(prefix=PREFIX))
         return self._path
 

@@ -150,10 +150,10 @@ def expand(
         candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
         by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
     else:
-        path = rootdir / pattern
-        by_name = {path.relative_to(rootdir).as_posix(): path} if path.is_file() else {}
+        # One name, as pathlib spells it ('a//b/./c' is 'a/b/c'), tested with one stat call.
+        name = PurePosixPath(pattern).as_posix()
+        by_name = {name: rootdir / name} if os.path.isfile(os.path.join(rootdir, name)) else {}
     names = [name for name in sorted(by_name) if not excludes(name)]
-    root = rootdir.resolve() if root is None and names else root
     outside = [out for out in (outside_root(rootdir, n, root) for n in names) if out is not None]
     refused = {out.name for out in outside}
     kept = [by_name[name] for name in names if name not in refused]
@@ -183,8 +183,8 @@ def expand_confined(
     what resolves outside the rootdir."""
     files: dict[str, Path] = {}
     outside: dict[str, Outside] = {}
-    root = rootdir.resolve()
-    matches = [expand(rootdir, pattern, exclude, root) for pattern in patterns]
+    # The rootdir is resolved only for a match through a symlink (outside_root).
+    matches = [expand(rootdir, pattern, exclude) for pattern in patterns]
     for match in matches:
         for path in match.files:
             # Named as globbed, not resolved: a symlink must not leak an absolute path.

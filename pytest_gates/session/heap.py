@@ -1,0 +1,50 @@
+"""A gate session's long-lived objects, kept out of the cyclic garbage collector's way.
+
+A session of N checks holds, from its start to its end, the manifest's models, N items and their
+nodes: about 20 objects per check that the collector would walk again at every full collection
+and once more when the interpreter exits, although none of them can be garbage before the
+session ends. :func:`settle` moves what the process holds into the collector's permanent
+generation (:func:`gc.freeze`) once the manifest is loaded and again once the items are
+collected; objects made later are collected as usual. Reference counting frees frozen objects
+as before; only a reference cycle among them outlives the session. So :func:`release` gives them
+back (:func:`gc.unfreeze`) when the session ran inside a longer-lived program (``pytest.main``
+with plugins, as pytester calls it; a script calling ``pytest.main`` with its own arguments),
+and leaves them frozen when the process ends with the session: the pytest command and an xdist
+worker, where the exit needs no collection.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Final
+
+import pytest
+
+#: This session froze objects, and whether it gives them back at its end.
+FROZEN_KEY: Final = pytest.StashKey[bool]()
+
+
+def settle(config: pytest.Config) -> None:
+    """Freeze every object the process holds now (the manifest loaded, or the items collected)."""
+    if FROZEN_KEY not in config.stash:
+        config.stash[FROZEN_KEY] = not ends_with_process(config)
+    gc.freeze()
+
+
+def release(config: pytest.Config) -> None:
+    """At the session's end: give the frozen objects back to the collector, unless the process
+    ends with the session."""
+    if config.stash.get(FROZEN_KEY, False):
+        gc.unfreeze()
+    if FROZEN_KEY in config.stash:
+        del config.stash[FROZEN_KEY]
+
+
+def ends_with_process(config: pytest.Config) -> bool:
+    """The process exits when this session ends: an xdist worker, or the pytest command (pytest's
+    ``console_main`` passes no plugins and the command line's own arguments)."""
+    if hasattr(config, "workerinput"):
+        return True
+    params = config.invocation_params
+    return not params.plugins and list(params.args) == sys.argv[1:]
