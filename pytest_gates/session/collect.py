@@ -16,6 +16,7 @@ from pytest_gates.errors import CheckFailed, GatesError, WorkersLost
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
 from pytest_gates.model.records import Attempt
 from pytest_gates.session.context import CONTEXT_KEY, GatesContext
+from pytest_gates.session.heap import paused
 from pytest_gates.session.needs import board, readable
 from pytest_gates.session.scratch import scratch_of
 from pytest_gates.session.sequence import attempts_allowed
@@ -75,15 +76,18 @@ class GateNode(pytest.Collector):
             self.add_marker(timeout)
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
-        for index, check in enumerate(self.gate.checks):
-            yield CheckItem.from_parent(
-                self,
-                name=check.id,
-                gate=self.gate,
-                check=check,
-                index=index,
-                position=self.position,
-            )
+        with paused():  # the items live as long as the session
+            return [
+                CheckItem.from_parent(
+                    self,
+                    name=check.id,
+                    gate=self.gate,
+                    check=check,
+                    index=index,
+                    position=self.position,
+                )
+                for index, check in enumerate(self.gate.checks)
+            ]
 
 
 @dataclass

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,11 +27,9 @@ from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
 from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError
 from pytest_gates.model.records import ItemRecord, PhasePayload, report_payload
-from pytest_gates.outputs.attest import NO_COMMIT
 from pytest_gates.outputs.layout import LOG_FILE, SIGNED_REPORT_FILE
 from pytest_gates.outputs.memory import memory_records, read_log
 from pytest_gates.outputs.translog import TransitionLog
-from pytest_gates.outputs.write import RunOutputs, write_outputs
 from pytest_gates.session.approvals import approval_records, bypass_refusal
 from pytest_gates.session.budget import BudgetClock
 from pytest_gates.session.completion import complete_records
@@ -44,7 +42,10 @@ from pytest_gates.session.strategies import run_rollbacks
 from pytest_gates.session.suitecov import suite_coverage_records
 from pytest_gates.support.subject import Subject, find_subject, isoformat, now
 from pytest_gates.support.version import __version__
-from pytest_gates.trust import KeyFileError, PrivateKey, signing_key
+
+if TYPE_CHECKING:  # the writers and signing load when the run ends (--collect-only: never)
+    from pytest_gates.outputs.write import RunOutputs
+    from pytest_gates.trust import PrivateKey
 
 
 class ControllerPlugin:
@@ -160,6 +161,8 @@ class ControllerPlugin:
             self.context, self.subject, records, verdicts, rollbacks, self.log_from
         )
         decision, reason = decide(verdicts)
+        from pytest_gates.outputs.write import write_outputs
+
         try:
             self.outputs = write_outputs(
                 outdir=self.context.outdir,
@@ -172,7 +175,7 @@ class ControllerPlugin:
                 rollbacks=rollbacks,
                 decision=decision,
                 reason=reason,
-                selection=self._selection(stopped),
+                selection=_selection(self.config, self.context, stopped),
                 run={**self._run(), **self.clock.report(r.message for r in records)},
                 sign_key=self.sign_key,
                 log_from=self.log_from,
@@ -192,17 +195,6 @@ class ControllerPlugin:
         ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self._warn_degraded(verdicts)
-
-    def _selection(self, stopped: str | None) -> dict[str, Any]:
-        option = self.config.option
-        shard = self.context.shard
-        return {
-            "markexpr": option.markexpr or None,
-            "keyword": option.keyword or None,
-            "args": [str(a) for a in self.config.args] if self.context.explicit_args else None,
-            "stopped": stopped,
-            "shard": shard.as_dict() if shard is not None else None,
-        }
 
     def _run(self) -> dict[str, Any]:
         finished = now()
@@ -312,12 +304,30 @@ def _option_path(config: pytest.Config, name: str) -> tuple[Path, str] | None:
     return None
 
 
+def _selection(config: pytest.Config, context: GatesContext, stopped: str | None) -> dict[str, Any]:
+    """What the session selected: ``-m``, ``-k``, the paths given, where it stopped, the shard."""
+    option = config.option
+    shard = context.shard
+    return {
+        "markexpr": option.markexpr or None,
+        "keyword": option.keyword or None,
+        "args": [str(a) for a in config.args] if context.explicit_args else None,
+        "stopped": stopped,
+        "shard": shard.as_dict() if shard is not None else None,
+    }
+
+
 def _sign_key(config: pytest.Config, subject: Subject) -> PrivateKey | None:
     """The key ``--gates-sign-key`` / ``--gates-sign-key-env`` (or their ini twins) name."""
     located = _option_path(config, "gates_sign_key")
     variable = config.getoption("gates_sign_key_env") or str(
         config.getini("gates_sign_key_env") or ""
     )
+    if located is None and not variable:
+        return None
+    from pytest_gates.outputs.attest import NO_COMMIT
+    from pytest_gates.trust import KeyFileError, signing_key
+
     try:
         key = signing_key(
             located[0] if located else None,

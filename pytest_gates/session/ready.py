@@ -30,7 +30,6 @@ from pytest_gates.outputs.evidence import (
 )
 from pytest_gates.outputs.layout import LOG_FILE
 from pytest_gates.outputs.translog import verify_log
-from pytest_gates.outputs.write import run_events
 from pytest_gates.session.approvals import APPROVAL_CHECK, BYPASS_CHECK
 from pytest_gates.session.context import GatesContext
 from pytest_gates.support.subject import Subject, isoformat, now
@@ -67,6 +66,8 @@ def fold_ready(
         gate.id: _state(gate, verdicts[gate.id], by_gate[gate.id], written[gate.id])
         for gate in loaded.gates_in_order()
     }
+    from pytest_gates.outputs.write import run_events  # the writers load when a run ends
+
     events = run_events(loaded, verdicts, {}, written, rollbacks, subject, isoformat(now()))
     lines = [
         (event.gate, event.evidence_body_sha256 or "")
