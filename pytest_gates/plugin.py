@@ -114,14 +114,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not gates_enabled(config):
         return
+    from pytest_gates.model.parse import gc_paused
     from pytest_gates.session.configure import build_context, gate_args
     from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY, CollectionState
-    from pytest_gates.session.heap import paused
     from pytest_gates.session.runtime import RuntimePlugin
     from pytest_gates.session.suitecov import PLUGIN_NAME as SUITECOV
     from pytest_gates.session.suitecov import SuiteCoverageNodes, SuiteCoverageRun
 
-    with paused():  # the manifest's models: thousands of objects that all live on
+    with gc_paused():  # the manifest's models: thousands of objects that all live on
         context = build_context(config)
     state = CollectionState()
     config.stash[CONTEXT_KEY] = context

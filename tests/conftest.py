@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+# pytester's in-process runs unload, after each run, every module the run imported first. PyYAML's
+# C module (yaml._yaml) does not survive that: imported again, it keeps the first import's node
+# and resolver classes, and the C loader then builds nodes without tags ("could not determine a
+# constructor for the tag None"). The outer session loads PyYAML once, for every inner run.
+import yaml  # noqa: F401
+
 from tests.helpers import GatesProject
 
 

@@ -87,8 +87,10 @@ def _alias_line(parent: yaml.Node, part: int | str) -> int:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large tree of acyclic objects is built: it
-    would scan the growing tree again and again (4x the cost of composing a 5 MB manifest)."""
+    """Pause the cyclic garbage collector while a large structure whose objects all live on is
+    built (a manifest's node tree and models, a gate's items): it would scan the growing
+    structure again and again (4x the cost of composing a 5 MB manifest). Garbage made meanwhile
+    is collected later."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -14,9 +14,9 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
 from pytest_gates.errors import CheckFailed, GatesError, WorkersLost
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
+from pytest_gates.model.parse import gc_paused
 from pytest_gates.model.records import Attempt
 from pytest_gates.session.context import CONTEXT_KEY, GatesContext
-from pytest_gates.session.heap import paused
 from pytest_gates.session.needs import board, readable
 from pytest_gates.session.scratch import scratch_of
 from pytest_gates.session.sequence import attempts_allowed
@@ -76,7 +76,7 @@ class GateNode(pytest.Collector):
             self.add_marker(timeout)
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
-        with paused():  # the items live as long as the session
+        with gc_paused():  # the items live as long as the session
             return [
                 CheckItem.from_parent(
                     self,

@@ -5,9 +5,9 @@ nodes: about 20 objects per check that the collector would walk again at every f
 and once more when the interpreter exits, although none of them can be garbage before the
 session ends. :func:`settle` moves what the process holds into the collector's permanent
 generation (:func:`gc.freeze`) once the manifest is loaded, once the items are collected, and
-once the run is over; objects made in between are collected as usual. While it builds the
-manifest's models and a gate's items, :func:`paused` keeps the collector from walking them as
-they are made. Reference counting frees frozen objects
+once the run is over; objects made in between are collected as usual (and while the manifest's
+models and a gate's items are built, :func:`~pytest_gates.model.parse.gc_paused` keeps the
+collector from walking them as they are made). Reference counting frees frozen objects
 as before; only a reference cycle among them outlives the session. So :func:`release` gives them
 back (:func:`gc.unfreeze`) when the session ran inside a longer-lived program (``pytest.main``
 with plugins, as pytester calls it; a script calling ``pytest.main`` with its own arguments),
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Final
 
 import pytest
@@ -43,20 +41,6 @@ def release(config: pytest.Config) -> None:
         gc.unfreeze()
     if FROZEN_KEY in config.stash:
         del config.stash[FROZEN_KEY]
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """No cyclic collection while the session builds what lives as long as it does (the
-    manifest's models, a gate's items): the collector would walk each of them again at every
-    collection their own making sets off. Whatever became garbage meanwhile is collected later."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ends_with_process(config: pytest.Config) -> bool:
