@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import sys
 import warnings
@@ -396,9 +397,12 @@ def _start(path: Path) -> bytes:
     """As much of ``path`` as it takes to find a byte that is not whitespace (all of it when
     there is none)."""
     chunks = []
-    with open(path, "rb") as stream:
-        while chunk := stream.read(START_CHUNK):
+    fd = os.open(path, os.O_RDONLY)  # unbuffered: most files are settled by one read
+    try:
+        while chunk := os.read(fd, START_CHUNK):
             chunks.append(chunk)
             if chunk.strip():
                 break
+    finally:
+        os.close(fd)
     return b"".join(chunks)

@@ -71,13 +71,13 @@ class GateNode(pytest.Collector):
         manifest = self.config.stash[CONTEXT_KEY].loaded.manifest
         for marker in gate_markers(manifest, gate):
             self.add_marker(marker)
-        timeout = timeout_marker(manifest, gate)
-        if timeout is not None:  # one marker for the gate's checks, found from each of them
-            self.add_marker(timeout)
+        #: One timeout marker for the gate's checks, on each of them: pytest-timeout looks it up
+        #: four times per item, and found on the item no lookup climbs to the session.
+        self.timeout_mark = timeout_marker(manifest, gate)
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         with gc_paused():  # the items live as long as the session
-            return [
+            items = [
                 CheckItem.from_parent(
                     self,
                     name=check.id,
@@ -88,6 +88,10 @@ class GateNode(pytest.Collector):
                 )
                 for index, check in enumerate(self.gate.checks)
             ]
+        if self.timeout_mark is not None:
+            for item in items:
+                item.add_marker(self.timeout_mark)
+        return items
 
 
 @dataclass

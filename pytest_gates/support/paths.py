@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Final
@@ -93,6 +93,26 @@ def _through_symlink(rootdir: Path, parts: list[str]) -> bool:
     return False
 
 
+def _mode_without_symlinks(rootdir: Path, parts: Sequence[str]) -> int | None:
+    """The ``lstat`` mode of ``parts`` under ``rootdir`` (0 when a part does not exist); None
+    when a part is a symlink, is '..', or cannot be looked at."""
+    if ".." in parts:
+        return None
+    path = os.fspath(rootdir)
+    mode = 0
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return 0
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+    return mode
+
+
 def outside_root(rootdir: Path, name: str, root: Path | None = None) -> Outside | None:
     """``name`` (rootdir-relative, posix) as an :class:`Outside` if it resolves out of
     ``rootdir``; ``None`` if it stays inside. ``root``: ``rootdir`` resolved, when known."""
@@ -149,12 +169,25 @@ def expand(
         names = wcglob.glob(pattern, root_dir=rootdir, flags=GLOB_FLAGS)
         candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
         by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
+        inside = False
     else:
-        # One name, as pathlib spells it ('a//b/./c' is 'a/b/c'), tested with one stat call.
-        name = PurePosixPath(pattern).as_posix()
-        by_name = {name: rootdir / name} if os.path.isfile(os.path.join(rootdir, name)) else {}
+        # One name, as pathlib spells it ('a//b/./c' is 'a/b/c').
+        parts: Sequence[str] = pattern.split("/")
+        if "" in parts or "." in parts:
+            parts = PurePosixPath(pattern).parts
+        name = "/".join(parts)
+        mode = _mode_without_symlinks(rootdir, parts)
+        # No symlink on the way (the common case): the last lstat says whether it is a file,
+        # and a file is inside the rootdir; otherwise resolving decides below.
+        inside = mode is not None
+        found = stat.S_ISREG(mode) if mode is not None else os.path.isfile(rootdir / name)
+        by_name = {name: rootdir / name} if found else {}
     names = [name for name in sorted(by_name) if not excludes(name)]
-    outside = [out for out in (outside_root(rootdir, n, root) for n in names) if out is not None]
+    outside = (
+        []
+        if inside
+        else [out for out in (outside_root(rootdir, n, root) for n in names) if out is not None]
+    )
     refused = {out.name for out in outside}
     kept = [by_name[name] for name in names if name not in refused]
     return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(names), outside=outside)
