@@ -94,10 +94,12 @@ class _LastPayload:
 _LAST: Final = _LastPayload()
 
 
-def attach_payload(report: Any, payload: PhasePayload) -> None:
-    """Put ``payload`` on a phase's ``report``: as JSON in its user properties (what an xdist
-    worker sends), and as it is for this process's hooks. Hooks must not change it."""
-    report.user_properties.append((PROPERTY, payload.encode()))
+def attach_payload(report: Any, payload: PhasePayload, *, ship: bool) -> None:
+    """Put ``payload`` on a phase's ``report`` for this process's hooks (they must not change
+    it), and with ``ship`` (on an xdist worker) also as JSON in its user properties, which the
+    worker sends the controller."""
+    if ship:
+        report.user_properties.append((PROPERTY, payload.encode()))
     _LAST.set(report, payload)
 
 

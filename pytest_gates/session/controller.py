@@ -110,7 +110,9 @@ class ControllerPlugin:
         gate = payload.gate if payload is not None else self.context.gate_of_nodeid(report.nodeid)
         if gate is None:
             return
-        record = self.records.setdefault(report.nodeid, ItemRecord(nodeid=report.nodeid, gate=gate))
+        record = self.records.get(report.nodeid)
+        if record is None:
+            record = self.records[report.nodeid] = ItemRecord(nodeid=report.nodeid, gate=gate)
         longrepr = "" if report.longrepr is None else str(report.longrepr)
         if isinstance(report.longrepr, tuple):
             longrepr = str(report.longrepr[2])

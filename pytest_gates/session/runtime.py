@@ -285,7 +285,8 @@ class RuntimePlugin:
             # status treat it as such, while the terminal still shows it.
             report.outcome = "skipped"
             report.wasxfail = f"degraded: gate {gate.id} allows failure: {payload.message}"
-        attach_payload(report, payload)
+        # Encoded only where xdist carries it to the controller; here the hooks share it.
+        attach_payload(report, payload, ship=hasattr(self.config, "workerinput"))
         return report
 
     @pytest.hookimpl(wrapper=True)
