@@ -38,12 +38,11 @@ from pytest_gates.support.digest import json_digest, sha256_bytes
 from pytest_gates.support.subject import Subject
 
 
-def record_order(loaded: LoadedManifest, gate: Gate, record: ItemRecord) -> tuple[int, str]:
+def in_record_order(gate: Gate, records: Sequence[ItemRecord]) -> list[ItemRecord]:
     """Checks in manifest order, then suite tests by node id: independent of completion order."""
-    ids = [check.id for check in gate.checks]
-    if record.check is not None and record.check in ids:
-        return (ids.index(record.check), record.nodeid)
-    return (len(ids), record.nodeid)
+    position = {check.id: index for index, check in reversed(list(enumerate(gate.checks)))}
+    last = len(gate.checks)
+    return sorted(records, key=lambda r: (position.get(r.check or "", last), r.nodeid))
 
 
 def findings_count(records: Sequence[ItemRecord]) -> FindingCounts:
@@ -77,7 +76,7 @@ def evidence_document(
     rollback: Mapping[str, Any] | None = None,
 ) -> EvidenceDocument:
     """A gate's evidence: its verdict and its items in a completion-independent order."""
-    ordered = sorted(records, key=lambda r: record_order(loaded, gate, r))
+    ordered = in_record_order(gate, records)
     body = EvidenceBody(
         gate=gate_summary(loaded, gate),
         verdict=verdict.verdict,
