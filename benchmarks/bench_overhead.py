@@ -253,6 +253,9 @@ def main() -> None:
         c, r = row["collect"], row.get("run")
         run = f"{r['ours_s']:.2f} | {r['plain_s']:.2f} | {r['ratio']:.2f}x" if r else "- | - | -"
         print(f"| {checks} | {c['ours_s']:.2f} | {c['plain_s']:.2f} | {c['ratio']:.2f}x | {run} |")
+    if args.no_validate and args.out.exists():
+        # Keep the validate rows of the last run that measured them.
+        result["validate"] = json.loads(args.out.read_text()).get("validate", [])
     if not args.no_validate:
         print(
             "\n| gates | bytes | validate CPU s | of which start-up |\n| ---: | ---: | ---: | ---: |"
