@@ -448,8 +448,8 @@ def test_the_runners_guard_of_the_manifest_is_never_bypassed(tmp_path: Path) -> 
     for gate in ("manifest.guard", "build"):
         write(tmp_path, kind="override", gates=[gate])
     files = load_approvals(tmp_path / FOLDER, FOLDER)
-    approvals = SessionApprovals(FOLDER, subject(), files, make_trust())
-    approvals.check(manifest)
+    approvals = SessionApprovals(FOLDER, subject(), files)
+    approvals.check(manifest, make_trust())
     records = [_record("manifest.guard", "failed", "g"), _record("build", "failed")]
     added = approvals.records(manifest, "m::", records)[2:]
     assert [(r.nodeid, r.outcome) for r in added] == [("m::build::@bypass", "passed")]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pytest_gates.chain import BYPASS_DETAIL
-from pytest_gates.outputs.documents import EvidenceDocument, ReportBody
 from pytest_gates.trust.errors import abbreviate
+
+if TYPE_CHECKING:  # annotations only: the documents load when a run ends
+    from pytest_gates.outputs.documents import EvidenceDocument, ReportBody
 
 #: The ``details`` key of a gate's approval record (:mod:`pytest_gates.session.approvals`).
 APPROVAL_DETAIL: Final = "approval"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import JsonValue
 
 from pytest_gates.model.findings import Finding
 from pytest_gates.model.records import ItemRecord
-from pytest_gates.outputs.documents import EvidenceDocument
+
+if TYPE_CHECKING:  # an annotation only: the documents load when a run ends
+    from pytest_gates.outputs.documents import EvidenceDocument
 
 #: The last part of the node id of a gate's coverage record (no check id can have brackets).
 COVERAGE_NODE: Final = "[coverage]"

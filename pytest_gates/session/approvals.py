@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 from pydantic import JsonValue
@@ -40,7 +40,6 @@ from pytest_gates.session.configure import configured_path
 from pytest_gates.session.context import GatesContext, display
 from pytest_gates.session.livechain import LiveChain
 from pytest_gates.support.subject import now
-from pytest_gates.trust import DEFAULT_TRUST_PATH, Trust, TrustFileError, load_trust
 from pytest_gates.trust.approval import DEFAULT_APPROVALS_DIR, ApprovalFile, load_approvals
 from pytest_gates.trust.approval_check import (
     ApprovalFact,
@@ -50,6 +49,10 @@ from pytest_gates.trust.approval_check import (
     check_requirement,
     requirements,
 )
+from pytest_gates.trust.errors import TrustFileError
+
+if TYPE_CHECKING:  # the trust file (its keys, cryptography) loads when approvals concern a session
+    from pytest_gates.trust.trustfile import Trust
 
 #: The check names of the records this module adds (not valid check ids: they cannot clash).
 APPROVAL_CHECK: Final = "@approval"
@@ -78,6 +81,9 @@ def head_and_author(root: Path) -> tuple[str | None, str | None]:
 
 
 def _trust(root: Path) -> Trust:
+    # The trust file (its keys, cryptography) loads only for a session that approvals concern.
+    from pytest_gates.trust.trustfile import DEFAULT_TRUST_PATH, Trust, load_trust
+
     path = root / DEFAULT_TRUST_PATH
     if not path.is_file():
         return Trust(f"{DEFAULT_TRUST_PATH} (no such file)", ())
@@ -98,7 +104,6 @@ class SessionApprovals:
     folder: str
     subject: RunSubject
     files: list[ApprovalFile]
-    trust: Trust
     #: The valid emergency approval of each gate that is skipped.
     emergencies: dict[str, ApprovalFact] = field(default_factory=dict)
     #: The gates whose required approval is not valid, with why: their items do not run (a
@@ -119,30 +124,30 @@ class SessionApprovals:
         files = load_approvals(folder, shown)
         if not files and not _concerned(context.loaded.manifest):
             nothing = RunSubject(None, context.loaded.digest, now())
-            return cls(shown, nothing, files, Trust(DEFAULT_TRUST_PATH, ()))
+            return cls(shown, nothing, files)
         trust = _trust(root)
         commit, email = head_and_author(root)
         author = trust.identity_for_email(email) if email is not None else None
         subject = RunSubject(commit, context.loaded.digest, now(), author.id if author else None)
-        approvals = cls(shown, subject, files, trust)
-        approvals.check(context.loaded.manifest)
+        approvals = cls(shown, subject, files)
+        approvals.check(context.loaded.manifest, trust)
         return approvals
 
-    def check(self, manifest: Manifest) -> None:
+    def check(self, manifest: Manifest, trust: Trust) -> None:
         """Check every gate's approvals and bypass approvals, once for the session."""
         for gate in manifest.gates:
-            self._check(manifest, gate)
+            self._check(manifest, gate, trust)
 
-    def _check(self, manifest: Manifest, gate: Gate) -> None:
+    def _check(self, manifest: Manifest, gate: Gate, trust: Trust) -> None:
         found = self.checked[gate.id] = []
-        approval = self._approval(manifest, gate)
+        approval = self._approval(manifest, gate, trust)
         if approval is not None:
             found.append(approval)
             if approval.outcome == "failed":
                 self.unapproved[gate.id] = approval.message
         if gate.id == GUARD_GATE:
             return  # the runner's guard of the manifest is never bypassed
-        checked = check_bypass(manifest, gate, self.files, self.trust, self.subject)
+        checked = check_bypass(manifest, gate, self.files, trust, self.subject)
         if checked.valid and checked.valid[0].kind == "emergency":
             self.emergencies[gate.id] = checked.valid[0]
         elif checked.valid:
@@ -170,12 +175,12 @@ class SessionApprovals:
                 added.append(record)
         return [*records, *added]
 
-    def _approval(self, manifest: Manifest, gate: Gate) -> ItemRecord | None:
+    def _approval(self, manifest: Manifest, gate: Gate, trust: Trust) -> ItemRecord | None:
         needed = requirements(manifest, gate, self.subject)
         if not needed:
             return None
         requirement = needed[0]
-        checked = check_requirement(requirement, self.files, self.trust, self.subject, self.folder)
+        checked = check_requirement(requirement, self.files, trust, self.subject, self.folder)
         signers = sorted({fact.identity for fact in checked.valid})
         details: dict[str, JsonValue] = {
             "approvals": [fact.as_dict() for fact in checked.valid],

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,7 +26,9 @@ from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import canonical_json, sha256_bytes
 from pytest_gates.trust.dsse import Envelope, sign_envelope
 from pytest_gates.trust.errors import Refusal
-from pytest_gates.trust.keys import PrivateKey
+
+if TYPE_CHECKING:  # annotations only: keys (and cryptography) load when a key is used
+    from pytest_gates.trust.keys import PrivateKey
 
 #: The DSSE payload type of an approval.
 APPROVAL_PAYLOAD_TYPE: Final = "application/vnd.pytest-gates.approval+json"

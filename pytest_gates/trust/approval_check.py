@@ -22,14 +22,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pytest_gates.model.findings import Finding, Location
 from pytest_gates.model.manifest import Gate, Manifest
 from pytest_gates.trust.approval import KIND_ROLE, ApprovalFile, format_time
 from pytest_gates.trust.dsse import verify_envelope
 from pytest_gates.trust.errors import Refusal, abbreviate, short_keyid
-from pytest_gates.trust.trustfile import Trust
+
+if TYPE_CHECKING:  # annotations only: the trust file (and cryptography) load when one is read
+    from pytest_gates.trust.trustfile import Trust
 
 APPROVE_HINT: Final = (
     "pytest-gates approve --gate {gate} --subject HEAD --reason TEXT --expires 30m --key KEY{flag}"

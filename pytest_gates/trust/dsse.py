@@ -15,11 +15,13 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pytest_gates.support.digest import canonical_json
 from pytest_gates.trust.errors import Refusal, short_keyid
-from pytest_gates.trust.keys import PrivateKey, PublicKey
+
+if TYPE_CHECKING:  # annotations only: keys (and cryptography) load when a key is used
+    from pytest_gates.trust.keys import PrivateKey, PublicKey
 
 #: The payload type of an in-toto Statement.
 INTOTO_PAYLOAD_TYPE: Final = "application/vnd.in-toto+json"
