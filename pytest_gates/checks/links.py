@@ -172,12 +172,13 @@ class _Links:
 @check_kind("links", params=LinksParams, idempotent=True)
 def links(params: LinksParams, ctx: CheckContext) -> CheckResult:
     """Internal links resolve to pages and anchors of the site; pages are linked enough."""
-    pages, empty, unreadable = site_pages(ctx.rootdir, params.site, params.pages, params.exclude)
+    read = site_pages(ctx.rootdir, params.site, params.pages, params.exclude)
+    pages = read.pages
     walk = _Links(params, pages)
     walk.findings += unread_pages(
         "links",
-        ((f"{params.site}/{p}", f"no page matches '{p}' in '{params.site}'") for p in empty),
-        unreadable,
+        ((f"{params.site}/{p}", f"no page matches '{p}' in '{params.site}'") for p in read.empty),
+        read,
         "not UTF-8 text: its links cannot be read",
     )
     for page in pages:

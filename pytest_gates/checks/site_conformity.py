@@ -273,16 +273,14 @@ def site_conformity(params: SiteConformityParams, ctx: CheckContext) -> CheckRes
     walk = _Conformity(params, params.fix or ctx.fix)
     groups: dict[str, dict[str, Page]] = {}
     for lang in params.languages:
-        pages, empty, unreadable = site_pages(
-            ctx.rootdir, f"{params.site}/{lang}", params.pages, params.exclude
-        )
+        read = site_pages(ctx.rootdir, f"{params.site}/{lang}", params.pages, params.exclude)
         walk.findings += unread_pages(
             "site",
-            ((f"{params.site}/{lang}", f"no '{lang}' page matches '{p}'") for p in empty),
-            unreadable,
+            ((f"{params.site}/{lang}", f"no '{lang}' page matches '{p}'") for p in read.empty),
+            read,
             "not UTF-8 text",
         )
-        for page in pages:
+        for page in read.pages:
             groups.setdefault(page.name, {})[lang] = page
     for name in sorted(groups):
         group = groups[name]

@@ -118,6 +118,24 @@ def test_malformed_html_is_read_on_and_a_pattern_that_matches_nothing_fails(
     ]
 
 
+def test_a_page_symlinked_out_of_the_project_is_refused_and_one_inside_is_read(
+    run_check, write, where, check_ctx, tmp_path
+) -> None:
+    write("site/index.html", page('<a href="shared.html">s</a> <a href="secret.html">x</a>'))
+    write("pages/shared.html", page('<a href="index.html">home</a>'))
+    (check_ctx.rootdir / "site" / "shared.html").symlink_to(check_ctx.rootdir / "pages/shared.html")
+    outside = tmp_path / "secret.html"
+    outside.write_text(page("outside the project"))
+    (check_ctx.rootdir / "site" / "secret.html").symlink_to(outside)
+    result = run_check(links, {"site": "site", "orphans": "off"})
+    # The page that leaves the project is never read: a finding, and a link to it is broken.
+    assert where(result) == [
+        ("hallucinated_link", "site/index.html", 3, 29),
+        ("path.outside_root", "site/secret.html", None, None),
+    ]
+    assert result.details["pages"] == 2  # index.html and the symlink inside the project
+
+
 def test_unknown_parameters_are_refused() -> None:
     with pytest.raises(ValidationError, match="min_outbond"):
         links.parse({"site": "s", "min_outbond": 3})

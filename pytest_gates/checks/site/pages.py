@@ -16,9 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from pytest_gates.checks.files import ParseFailed, decode_utf8
+from pytest_gates.checks.files import ParseFailed, decode_utf8, outside_findings
 from pytest_gates.model.findings import Finding, Location
-from pytest_gates.support.paths import expand_confined
+from pytest_gates.support.paths import Outside, expand_confined
 
 
 @dataclass
@@ -48,46 +48,69 @@ def read_page(path: Path, name: str, relative: str) -> Page:
     )
 
 
-def site_pages(
-    rootdir: Path, site: str, patterns: list[str], exclude: list[str]
-) -> tuple[list[Page], list[str], list[str]]:
-    """The pages the globs match inside ``site``, the globs that matched nothing, and the pages
-    that are not UTF-8."""
-    folder = rootdir / site
-    expansion = expand_confined(folder, patterns, exclude)
+@dataclass
+class SiteRead:
+    """What the page globs found in a site folder."""
+
+    pages: list[Page]
+    #: The globs that matched no page.
+    empty: list[str]
+    #: The pages that are not UTF-8 (rootdir-relative).
+    unreadable: list[str]
+    #: The matches that resolve outside the project (a symlink out of it): never read.
+    outside: list[Outside]
+
+
+def site_pages(rootdir: Path, site: str, patterns: list[str], exclude: list[str]) -> SiteRead:
+    """The pages the globs (relative to ``site``) match: globbed from the rootdir, so a page
+    that is a symlink out of the project is refused as every kind refuses one."""
+    folder = posixpath.normpath(site)
+    prefix = "" if folder == "." else folder + "/"
+    expansion = expand_confined(
+        rootdir, [prefix + p for p in patterns], [prefix + e for e in exclude]
+    )
     pages: list[Page] = []
     unreadable: list[str] = []
-    prefix = site.rstrip("/") + "/"
     for name, path in expansion.files:
         try:
-            pages.append(read_page(path, name, prefix + name))
+            pages.append(read_page(path, name.removeprefix(prefix), name))
         except ParseFailed:
-            unreadable.append(prefix + name)
-    return pages, [match.pattern for match in expansion.empty], unreadable
+            unreadable.append(name)
+    empty = [match.pattern.removeprefix(prefix) for match in expansion.empty]
+    return SiteRead(pages, empty, unreadable, expansion.outside)
 
 
 def unread_pages(
-    rule: str, empty: Iterable[tuple[str, str]], unreadable: Iterable[str], why: str
+    rule: str,
+    empty: Iterable[tuple[str, str]],
+    read: SiteRead,
+    why: str,
 ) -> list[Finding]:
-    """``<rule>.missing`` for each pattern that matched no page (``empty``: its location and
-    message) and ``<rule>.unreadable`` for each page that is not UTF-8 (``why``: what that costs)."""
-    return [
-        Finding(
-            rule=f"{rule}.missing",
-            location=Location(path=location),
-            message=message,
-            fix_hint="build the site first, or correct the pattern",
-        )
-        for location, message in empty
-    ] + [
-        Finding(
-            rule=f"{rule}.unreadable",
-            location=Location(path=name),
-            message=why,
-            fix_hint="write the page as UTF-8",
-        )
-        for name in unreadable
-    ]
+    """What keeps pages from being checked: ``path.outside_root`` for each match outside the
+    project, ``<rule>.missing`` for each glob that matched no page (``empty``: its location and
+    message) and ``<rule>.unreadable`` for each page that is not UTF-8 (``why``: what that
+    costs)."""
+    return (
+        outside_findings(read.outside)
+        + [
+            Finding(
+                rule=f"{rule}.missing",
+                location=Location(path=location),
+                message=message,
+                fix_hint="build the site first, or correct the pattern",
+            )
+            for location, message in empty
+        ]
+        + [
+            Finding(
+                rule=f"{rule}.unreadable",
+                location=Location(path=name),
+                message=why,
+                fix_hint="write the page as UTF-8",
+            )
+            for name in read.unreadable
+        ]
+    )
 
 
 def line(tag: Tag | None) -> int | None:
