@@ -186,10 +186,12 @@ def test_ready_names_a_gate_with_an_open_major_finding(project: GatesProject) ->
     assert project.verdicts() == {"build": "PASS", "lint": "PASS", "release.ready": "FAIL"}
     assert ready_item(project)["details"]["run_again"] == ["lint"]
     assert subchecks(project)["open_findings"] == "failed"
-    assert ready_item(project)["findings"][0]["message"] == (
+    finding = ready_item(project)["findings"][0]
+    assert finding["message"] == (
         "gate lint 1 open critical or major finding(s); first: src/a.py:2: error[lint.todo] a "
         "TODO left in"
     )
+    assert finding["location"]["path"] == "manifests/gates.yaml"  # not "<no file>"
 
 
 def _state(gate: str, **changes: Any) -> GateState:

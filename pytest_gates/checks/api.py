@@ -105,6 +105,9 @@ class CheckContext:
     readable: tuple[str, ...] = ()
     #: The final results of the readable gates known to this process.
     needs: Mapping[str, NeedResult] = field(default_factory=dict)
+    #: The gate manifest, as the session names it (rootdir-relative): where a finding about the
+    #: gates themselves (READY's) points.
+    manifest: str | None = None
 
     def needed(self, gate_id: str) -> NeedResult:
         """The final result of ``gate_id``, a gate this check may read.

@@ -80,7 +80,7 @@ def ready(params: ReadyParams, ctx: CheckContext) -> CheckResult:
     for gate_id in missing:
         required.fail(gate_id, "has no result in this session")
     subs = [required, _open_findings(states), _warnings(states)]
-    result = _result(subs, list(ctx.readable), None)
+    result = _result(subs, list(ctx.readable), ctx.manifest)
     if result.passed:
         result.summary = f"{len(ctx.readable)} gates ready; {PENDING}"
     return result

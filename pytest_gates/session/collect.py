@@ -167,6 +167,7 @@ class CheckItem(pytest.Item):
             fix=context.fix,
             readable=reads,
             needs=board(self.config).view(reads),
+            manifest=context.manifest_display,
         )
         try:
             result = kind.run(params, ctx)
