@@ -53,7 +53,7 @@ def test_an_in_process_session_freezes_while_it_runs_and_thaws_at_its_end(
     assert gc.get_freeze_count() == before
 
 
-def test_the_pytest_command_keeps_them_frozen_to_its_exit(project: GatesProject) -> None:
+def test_the_pytest_command_runs_its_checks_with_the_session_frozen(project: GatesProject) -> None:
     project.pytester.makeconftest(FREEZE_PROBE)
     project.manifest(MANIFEST)
     result = project.run_subprocess("--gates")

@@ -80,19 +80,6 @@ class Outside:
         return f"{self.name} -> {self.target}: outside the project ({how} out of the rootdir)"
 
 
-def _through_symlink(rootdir: Path, parts: list[str]) -> bool:
-    """Some prefix of ``parts`` under ``rootdir`` is a symlink (or cannot be looked at)."""
-    path = os.fspath(rootdir)
-    for part in parts:
-        path = os.path.join(path, part)
-        try:
-            if stat.S_ISLNK(os.lstat(path).st_mode):
-                return True
-        except OSError:
-            return True  # resolving decides
-    return False
-
-
 def _mode_without_symlinks(rootdir: Path, parts: Sequence[str]) -> int | None:
     """The ``lstat`` mode of ``parts`` under ``rootdir`` (0 when a part does not exist); None
     when a part is a symlink, is '..', or cannot be looked at."""
@@ -113,13 +100,13 @@ def _mode_without_symlinks(rootdir: Path, parts: Sequence[str]) -> int | None:
     return mode
 
 
-def outside_root(rootdir: Path, name: str, root: Path | None = None) -> Outside | None:
+def outside_root(rootdir: Path, name: str) -> Outside | None:
     """``name`` (rootdir-relative, posix) as an :class:`Outside` if it resolves out of
-    ``rootdir``; ``None`` if it stays inside. ``root``: ``rootdir`` resolved, when known."""
+    ``rootdir``; ``None`` if it stays inside."""
     parts = name.split("/")
-    if ".." not in parts and not _through_symlink(rootdir, parts):
-        return None  # no symlink below the rootdir: inside, without resolving every part
-    root = rootdir.resolve() if root is None else root
+    if _mode_without_symlinks(rootdir, parts):
+        return None  # there, with no symlink or '..' on the way: inside, without resolving
+    root = rootdir.resolve()
     target = (rootdir / name).resolve()
     if target.is_relative_to(root):
         return None
@@ -153,15 +140,12 @@ class Match:
         return f"no such file: '{self.pattern}'"
 
 
-def expand(
-    rootdir: Path, pattern: str, exclude: Iterable[str] = (), root: Path | None = None
-) -> Match:
+def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
     """The regular files under ``rootdir`` that ``pattern`` names, sorted by relative path.
 
     As in the shell, hidden files and directories (``.git``, ``.venv``) are matched only by a
     part of the pattern that starts with a dot. A match that resolves outside the rootdir (a
     symlink, or a folder it goes through) is not a file of the project: it is in ``outside``.
-    ``root``: ``rootdir`` resolved, when the caller knows it.
     """
     excludes = excluder(exclude)
     pattern = _posix(pattern)
@@ -186,7 +170,7 @@ def expand(
     outside = (
         []
         if inside
-        else [out for out in (outside_root(rootdir, n, root) for n in names) if out is not None]
+        else [out for out in (outside_root(rootdir, n) for n in names) if out is not None]
     )
     refused = {out.name for out in outside}
     kept = [by_name[name] for name in names if name not in refused]
@@ -216,7 +200,6 @@ def expand_confined(
     what resolves outside the rootdir."""
     files: dict[str, Path] = {}
     outside: dict[str, Outside] = {}
-    # The rootdir is resolved only for a match through a symlink (outside_root).
     matches = [expand(rootdir, pattern, exclude) for pattern in patterns]
     for match in matches:
         for path in match.files:
