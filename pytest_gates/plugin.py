@@ -99,7 +99,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if getattr(early_config.known_args_namespace, "gates", False):
+        from pytest_gates.session.rootdir import check_rootdir
         from pytest_gates.session.suitecov import start_early
+
+        check_rootdir(early_config)  # before anything is read from the rootdir
 
         start_early(early_config)  # covered suites: measure before the conftests import code
 
