@@ -228,7 +228,7 @@ def shard_output(index: int, items: list[ItemBody], subject: str = "abc") -> Sha
 
 def item(nodeid: str, shard: int | None, outcome: ItemOutcome = "passed") -> ItemBody:
     record = ItemRecord(nodeid=nodeid, gate="g", outcome=outcome, shard=shard)
-    return ItemBody.model_validate(record.body())
+    return ItemBody.model_validate(record, from_attributes=True)
 
 
 def test_merged_records_refuse_an_item_run_twice_or_by_nobody() -> None:

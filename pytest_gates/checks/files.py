@@ -368,6 +368,8 @@ def files(params: FilesParams, ctx: CheckContext) -> CheckResult:
 
 
 def _file_findings(path: Path, relative: str, params: FilesParams) -> list[Finding]:
+    if not params.non_empty and params.parse is None:
+        return []  # that it exists, as a regular file, is all there is to check
     # Emptiness needs only the start of a file that is not parsed: the first byte that is not
     # whitespace settles it.
     raw = path.read_bytes() if params.parse is not None else _start(path)

@@ -182,13 +182,6 @@ class ItemRecord(BaseModel):
         elif not self.message and message and outcome == self.outcome:
             self.message = message
 
-    def body(self) -> dict[str, Any]:
-        """The deterministic part: everything but durations."""
-        data = self.model_dump(mode="json", exclude={"duration"})
-        for attempt in data["attempts"]:
-            attempt.pop("duration", None)
-        return data
-
     def timing(self) -> dict[str, Any]:
         return {
             "duration": round(self.duration, 6),

@@ -86,7 +86,7 @@ def evidence_document(
         complete=verdict.complete,
         manifest=ManifestRef(path=manifest_path, digest=loaded.digest),
         subject=SubjectRef(commit=subject.commit, dirty=subject.dirty),
-        items=[ItemBody.model_validate(record.body()) for record in ordered],
+        items=[ItemBody.model_validate(record, from_attributes=True) for record in ordered],
         findings=findings_count(ordered),
         rollback=dict(rollback) if rollback is not None else None,
     )

@@ -124,11 +124,13 @@ def outside_root(rootdir: Path, name: str) -> Outside | None:
 
 @dataclass(frozen=True)
 class Match:
-    """The files one pattern matched, how many of its matches ``exclude`` removed, and the
-    matches that resolve outside the rootdir (left out of ``files``)."""
+    """The files one pattern matched (and their rootdir-relative posix names, as globbed, not
+    resolved), how many of its matches ``exclude`` removed, and the matches that resolve outside
+    the rootdir (left out of ``files``)."""
 
     pattern: str
     files: list[Path]
+    names: list[str]
     excluded: int
     outside: list[Outside] = field(default_factory=list)
 
@@ -173,8 +175,14 @@ def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
         else [out for out in (outside_root(rootdir, n) for n in names) if out is not None]
     )
     refused = {out.name for out in outside}
-    kept = [by_name[name] for name in names if name not in refused]
-    return Match(pattern=pattern, files=kept, excluded=len(by_name) - len(names), outside=outside)
+    kept = [name for name in names if name not in refused] if refused else names
+    return Match(
+        pattern=pattern,
+        files=[by_name[name] for name in kept],
+        names=kept,
+        excluded=len(by_name) - len(names),
+        outside=outside,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,9 +210,9 @@ def expand_confined(
     outside: dict[str, Outside] = {}
     matches = [expand(rootdir, pattern, exclude) for pattern in patterns]
     for match in matches:
-        for path in match.files:
+        for name, path in zip(match.names, match.files, strict=True):
             # Named as globbed, not resolved: a symlink must not leak an absolute path.
-            files.setdefault(path.relative_to(rootdir).as_posix(), path)
+            files.setdefault(name, path)
         for out in match.outside:
             outside.setdefault(out.name, out)
     return Expansion(
