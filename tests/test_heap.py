@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from tests.helpers import GatesProject
 
 FREEZE_PROBE = """
 import gc
+
+import pytest
 from pathlib import Path
 
 from pytest_gates import CheckParams, CheckResult, check_kind
@@ -59,3 +63,37 @@ def test_the_pytest_command_runs_its_checks_with_the_session_frozen(project: Gat
     result = project.run_subprocess("--gates")
     assert result.ret == 0, result.stdout.str()
     assert int((project.root / "frozen.txt").read_text()) > 0
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_every_thousandth_check_settles_the_runs_survivors_and_collects_garbage_first(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weakref
+
+    from pytest_gates.session import heap
+
+    monkeypatch.setattr(heap, "SETTLE_EVERY", 3)
+    before = gc.get_freeze_count()
+    try:
+        heap.tend(pytestconfig)
+        heap.tend(pytestconfig)
+        survivor = [object()]
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        del garbage
+        assert gc.get_freeze_count() == before  # two checks: nothing settled yet
+        heap.tend(pytestconfig)
+        # The third settles: the young garbage cycle was collected, not frozen ...
+        assert gone() is None
+        # ... and what lives on is out of the collector's way.
+        assert gc.get_freeze_count() > before
+        assert not any(survivor is obj for obj in gc.get_objects())
+    finally:
+        heap.release(pytestconfig)
+        gc.unfreeze()  # this test process is the pytest command: release() left them frozen
+    assert heap.FINISHED_KEY not in pytestconfig.stash

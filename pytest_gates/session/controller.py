@@ -26,6 +26,7 @@ from pytest_gates.chain import GateVerdict, decide, fold
 from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
 from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError
+from pytest_gates.model.parse import gc_paused
 from pytest_gates.model.records import ItemRecord, PhasePayload, report_payload
 from pytest_gates.outputs.layout import LOG_FILE, SIGNED_REPORT_FILE
 from pytest_gates.outputs.memory import memory_records, read_log
@@ -166,22 +167,23 @@ class ControllerPlugin:
         from pytest_gates.outputs.write import write_outputs
 
         try:
-            self.outputs = write_outputs(
-                outdir=self.context.outdir,
-                generator=f"pytest-gates {__version__}",
-                loaded=loaded,
-                manifest_path=self.context.manifest_display,
-                subject=self.subject,
-                records=records,
-                verdicts=verdicts,
-                rollbacks=rollbacks,
-                decision=decision,
-                reason=reason,
-                selection=_selection(self.config, self.context, stopped),
-                run={**self._run(), **self.clock.report(r.message for r in records)},
-                sign_key=self.sign_key,
-                log_from=self.log_from,
-            )
+            with gc_paused():  # the documents all live until the last file is written
+                self.outputs = write_outputs(
+                    outdir=self.context.outdir,
+                    generator=f"pytest-gates {__version__}",
+                    loaded=loaded,
+                    manifest_path=self.context.manifest_display,
+                    subject=self.subject,
+                    records=records,
+                    verdicts=verdicts,
+                    rollbacks=rollbacks,
+                    decision=decision,
+                    reason=reason,
+                    selection=_selection(self.config, self.context, stopped),
+                    run={**self._run(), **self.clock.report(r.message for r in records)},
+                    sign_key=self.sign_key,
+                    log_from=self.log_from,
+                )
         except (OSError, GatesError) as exc:
             self.output_error = f"could not write the gate outputs to {self.context.outdir}: {exc}"
         else:

@@ -25,6 +25,9 @@ import pytest
 
 #: This session froze objects, and whether it gives them back at its end.
 FROZEN_KEY: Final = pytest.StashKey[bool]()
+#: Check items finished in this process, and how many between two settles while they run.
+FINISHED_KEY: Final = pytest.StashKey[int]()
+SETTLE_EVERY: Final = 1000
 
 
 def settle(config: pytest.Config) -> None:
@@ -34,6 +37,24 @@ def settle(config: pytest.Config) -> None:
     gc.freeze()
 
 
+def tend(config: pytest.Config) -> None:
+    """A check item finished: every :data:`SETTLE_EVERY` of them, collect the young generations
+    and settle what survived (the run's reports and records, alive until the outputs are
+    written).
+
+    Without it the run's survivors are walked again and again: the collector starts a full
+    collection when what reached the oldest generation since the last one outgrows a quarter of
+    what that one kept, and with the session's objects frozen that is next to nothing, so every
+    tenth young collection became a full one over all the run's reports (0.18 s of 10,000
+    checks). Collecting the young generations first keeps their garbage out of the freeze.
+    """
+    finished = config.stash.get(FINISHED_KEY, 0) + 1
+    config.stash[FINISHED_KEY] = finished
+    if finished % SETTLE_EVERY == 0:
+        gc.collect(1)
+        settle(config)
+
+
 def release(config: pytest.Config) -> None:
     """At the session's end: give the frozen objects back to the collector, unless the process
     ends with the session."""
@@ -41,6 +62,8 @@ def release(config: pytest.Config) -> None:
         gc.unfreeze()
     if FROZEN_KEY in config.stash:
         del config.stash[FROZEN_KEY]
+    if FINISHED_KEY in config.stash:
+        del config.stash[FINISHED_KEY]
 
 
 def ends_with_process(config: pytest.Config) -> bool:

@@ -26,7 +26,7 @@ from pytest_gates.session.budget import RunBudget
 from pytest_gates.session.classify import BLOCKED_KEY, classify
 from pytest_gates.session.collect import CheckItem, ManifestFile, gate_markers, timeout_marker
 from pytest_gates.session.context import CollectionState, GatesContext
-from pytest_gates.session.heap import settle
+from pytest_gates.session.heap import settle, tend
 from pytest_gates.session.livechain import LiveChain
 from pytest_gates.session.needs import board
 from pytest_gates.session.sequence import SequenceTracker
@@ -300,6 +300,8 @@ class RuntimePlugin:
         result = yield
         if payload is not None and opened is not None:
             self.junit.after(report, payload, opened)
+        if payload is not None and payload.check is not None and report.when == "teardown":
+            tend(self.config)
         return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
