@@ -133,6 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # Under --gates the session is the gates: the manifest and the suites, nothing else.
         config.args = gate_args(context)
     config.pluginmanager.register(RuntimePlugin(config, context, state), "gates-runtime")
+    if config.pluginmanager.hasplugin("timeout"):
+        from pytest_gates.session.alarm import PLUGIN_NAME as ALARM
+        from pytest_gates.session.alarm import CheckAlarm
+
+        config.pluginmanager.register(CheckAlarm(), ALARM)
     from pytest_gates.session.approvals import PLUGIN_NAME, ApprovalPlugin, SessionApprovals
 
     approvals = ApprovalPlugin(SessionApprovals.of(config, context))
@@ -174,9 +179,11 @@ def _distributing(config: pytest.Config) -> bool:
 def pytest_unconfigure(config: pytest.Config) -> None:
     controller = config.pluginmanager.get_plugin("gates-controller")
     names = ("gates-xdist", "gates-suitecov-nodes", "gates-controller", "gates-suitecov")
-    for name in (*names, "gates-approvals", "gates-runtime"):
+    for name in (*names, "gates-approvals", "gates-alarm", "gates-runtime"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
+            if name == "gates-alarm":
+                plugin.close()
             config.pluginmanager.unregister(plugin)
     if controller is not None and controller.tracker is not None:
         controller.tracker.close()

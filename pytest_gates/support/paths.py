@@ -34,7 +34,7 @@ RelPath = Annotated[str, AfterValidator(_relative_path)]
 
 
 def is_glob(pattern: str) -> bool:
-    return any(ch in _GLOB_CHARS for ch in pattern)
+    return not _GLOB_CHARS.isdisjoint(pattern)
 
 
 #: One glob rule for every pattern, whether it names files or excludes them: ``**`` as a whole
@@ -85,10 +85,10 @@ def _mode_without_symlinks(rootdir: Path, parts: Sequence[str]) -> int | None:
     when a part is a symlink, is '..', or cannot be looked at."""
     if ".." in parts:
         return None
-    path = os.fspath(rootdir)
+    path = os.fspath(rootdir).rstrip(os.sep)  # '/' as the rootdir: '' + '/part'
     mode = 0
     for part in parts:
-        path = os.path.join(path, part)
+        path = f"{path}{os.sep}{part}"  # parts have no separator: os.path.join's checks, skipped
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
