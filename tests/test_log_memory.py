@@ -226,6 +226,44 @@ def test_lines_written_before_events_are_read_and_continued(tmp_path: Path) -> N
     assert "evidence_sha256" not in json.loads(path.read_bytes().splitlines()[1])
 
 
+def test_a_log_verified_once_is_not_verified_again_unless_its_bytes_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_gates.outputs import translog
+
+    path = tmp_path / "transitions.jsonl"
+    log = TransitionLog(path)
+    state = {
+        "time": "2026-01-01T00:00:00.000000Z",
+        "event": "state",
+        "gate": "files",
+        "from": None,
+        "to": "PASS",
+        "evidence": "evidence/files.json",
+        "evidence_body_sha256": sha256_bytes(b"body"),
+        "manifest_digest": sha256_bytes(b"manifest"),
+        "commit": None,
+    }
+    log.append([Transition.model_validate(state)])
+    log.append([Transition.model_validate({**state, "from": "PASS", "to": "FAIL"})])
+    checked: list[int] = []
+    real = translog._verify_lines
+    monkeypatch.setattr(
+        translog, "_verify_lines", lambda p, lines: checked.append(len(lines)) or real(p, lines)
+    )
+    first = verify_log(path)
+    assert verify_log(path) == first
+    assert log.last_states() == {"files": "FAIL"}
+    assert len(checked) <= 1  # read four times, checked at most once
+    # An edit of the same length, at once, is still caught: the bytes decide, not the file's time.
+    path.write_bytes(path.read_bytes().replace(b'"to":"PASS"', b'"to":"FAIL"', 1))
+    with pytest.raises(EvidenceError, match=":2: chain broken"):
+        verify_log(path)
+    # ... and nothing the log holds can be changed through what was read.
+    with pytest.raises(ValueError, match="frozen"):
+        first[0].to = "FAIL"  # type: ignore[misc]
+
+
 def test_each_event_needs_its_own_fields() -> None:
     base = {
         "time": "t",

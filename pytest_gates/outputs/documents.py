@@ -275,6 +275,8 @@ class Transition(Document):
 class LoggedTransition(Transition):
     """A line of ``transitions.jsonl``: an event with its place in the hash chain."""
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
     #: The line's 1-based position in the log.
     seq: int = Field(ge=1)
     #: The run that logged it: 1 for the first run that wrote the log, then counting up.

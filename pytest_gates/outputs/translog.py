@@ -44,7 +44,10 @@ class LogHead:
 
 
 def _raw_lines(path: Path) -> list[bytes]:
-    raw = path.read_bytes()
+    return _split_lines(path, path.read_bytes())
+
+
+def _split_lines(path: Path, raw: bytes) -> list[bytes]:
     if raw and not raw.endswith(b"\n"):
         raise EvidenceError(
             f"{path}: the last line is cut short (no newline): the log was truncated"
@@ -52,14 +55,38 @@ def _raw_lines(path: Path) -> list[bytes]:
     return raw.splitlines()
 
 
+#: Logs this process verified, by the sha256 of their bytes: a session reads its log four or five
+#: times (its memory, the last states, the append, the signature's line), and a log gains a run's
+#: lines at every run. Only what passed is kept; the bytes decide, not a file's name or time.
+_VERIFIED: Final[dict[str, tuple[LoggedTransition, ...]]] = {}
+_VERIFIED_KEPT: Final = 4
+
+
 def verify_log(path: Path) -> list[LoggedTransition]:
     """Read and check the whole chain; raises :class:`EvidenceError` at the first broken line."""
     if not path.exists():
         return []
+    raw = path.read_bytes()
+    digest = sha256_bytes(raw)
+    known = _VERIFIED.get(digest)
+    if known is not None:
+        return list(known)
+    entries = _verify_lines(path, _split_lines(path, raw))
+    _remember(digest, entries)
+    return entries
+
+
+def _remember(digest: str, entries: list[LoggedTransition]) -> None:
+    if len(_VERIFIED) >= _VERIFIED_KEPT:
+        del _VERIFIED[next(iter(_VERIFIED))]
+    _VERIFIED[digest] = tuple(entries)
+
+
+def _verify_lines(path: Path, lines: list[bytes]) -> list[LoggedTransition]:
     entries: list[LoggedTransition] = []
     prev = GENESIS
     run = 1
-    for number, line in enumerate(_raw_lines(path), start=1):
+    for number, line in enumerate(lines, start=1):
         try:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -134,11 +161,12 @@ class TransitionLog:
         out = bytearray(b"".join(line + b"\n" for line in lines))
         for transition in transitions:
             line = _chained(transition.line_data(), len(lines) + 1, run, prev)
-            LoggedTransition.model_validate_json(line)
+            verified.append(LoggedTransition.model_validate_json(line))
             lines.append(line)
             out += line + b"\n"
             prev = sha256_bytes(line)
         atomic_write(self.path, bytes(out))
+        _remember(sha256_bytes(bytes(out)), verified)  # chained here: verified as it was made
         return LogHead(len(lines), prev)
 
     def start_from(self, source: Path, display: str | None = None) -> None:
