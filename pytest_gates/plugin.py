@@ -120,12 +120,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_gates.model.parse import gc_paused
     from pytest_gates.session.configure import build_context, gate_args
     from pytest_gates.session.context import CONTEXT_KEY, SESSION_KEY, CollectionState
+    from pytest_gates.session.heap import settle
     from pytest_gates.session.runtime import RuntimePlugin
     from pytest_gates.session.suitecov import PLUGIN_NAME as SUITECOV
     from pytest_gates.session.suitecov import SuiteCoverageNodes, SuiteCoverageRun
 
     with gc_paused():  # the manifest's models: thousands of objects that all live on
         context = build_context(config)
+        # Frozen before the collector runs again: its next young collection would walk them all.
+        settle(config)
     state = CollectionState()
     config.stash[CONTEXT_KEY] = context
     config.stash[SESSION_KEY] = state
@@ -147,9 +150,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     suitecov = SuiteCoverageRun(config, context, measure)
     config.pluginmanager.register(suitecov, SUITECOV)
-    from pytest_gates.session.heap import settle
-
-    settle(config)  # the manifest loaded: the collector need not walk it again
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller gathers, folds and writes
     from pytest_gates.session.controller import ControllerPlugin

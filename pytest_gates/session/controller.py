@@ -184,6 +184,7 @@ class ControllerPlugin:
                     sign_key=self.sign_key,
                     log_from=self.log_from,
                 )
+                settle(self.config)  # what the report holds, before the collector walks it
         except (OSError, GatesError) as exc:
             self.output_error = f"could not write the gate outputs to {self.context.outdir}: {exc}"
         else:
