@@ -143,7 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(CheckAlarm(), ALARM)
     from pytest_gates.session.approvals import PLUGIN_NAME, ApprovalPlugin, SessionApprovals
 
-    approvals = ApprovalPlugin(SessionApprovals.of(config, context))
+    approvals = ApprovalPlugin.of(SessionApprovals.of(config, context))
     config.pluginmanager.register(approvals, PLUGIN_NAME)
     measure = not config.option.collectonly and (
         hasattr(config, "workerinput") or not _distributing(config)

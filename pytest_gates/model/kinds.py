@@ -57,8 +57,21 @@ def unknown_kind(kind: str, known: Sequence[str]) -> str:
     )
 
 
+#: Each valid check's parameters as its kind's model, by (gate index, check index).
+ParsedParams = dict[tuple[int, int], BaseModel]
+
+
 def kind_problems(doc: Document, kinds: KindTable, *, unknown: bool) -> list[str]:
     """Each check's parameters against its kind's model; with ``unknown``, unknown kinds too."""
+    return checked_params(doc, kinds, unknown=unknown)[0]
+
+
+def checked_params(
+    doc: Document, kinds: KindTable, *, unknown: bool
+) -> tuple[list[str], ParsedParams]:
+    """:func:`kind_problems`, and the parameters it validated (a session's checks run with
+    them instead of validating them again)."""
+    parsed: ParsedParams = {}
     problems: list[str] = []
     known: list[str] | None = None
     keys_of: dict[str, list[str]] = {}  # the keys a kind's checks may have, for "did you mean"
@@ -75,10 +88,10 @@ def kind_problems(doc: Document, kinds: KindTable, *, unknown: bool) -> list[str
             continue
         params = {key: value for key, value in check.items() if key not in CHECK_KEYS}
         try:
-            kind.params.model_validate(params)
+            parsed[g, c] = kind.params.model_validate(params)
         except ValidationError as exc:
             if name not in keys_of:
                 schema = kind.params.model_json_schema(by_alias=True)
                 keys_of[name] = [*CHECK_KEYS, *schema["properties"]]
             problems += doc.validation_problems(exc, where, keys_of[name])
-    return problems
+    return problems, parsed

@@ -34,6 +34,9 @@ class CheckAlarm:
         #: The handler found before the first check item, given back by :meth:`close`.
         self.previous: Any = None
         self.installed = False
+        #: pytest-timeout set a timer of its own since the handler was installed: it leaves the
+        #: default handler behind, which would end the process at the next check's deadline.
+        self.displaced = False
         self.handler = self._expired  # one bound method, so that it is recognised when installed
 
     @pytest.hookimpl(tryfirst=True)
@@ -43,14 +46,15 @@ class CheckAlarm:
             or settings.method != "signal"
             or threading.current_thread() is not threading.main_thread()
         ):
+            self.displaced = True
             return None  # pytest-timeout's own timer
-        current = signal.getsignal(signal.SIGALRM)
-        if current is not self.handler:
-            # The first check item, or pytest-timeout's timer of a suite test ran meanwhile (it
-            # leaves the default handler behind, which would end the process at the deadline).
+        if not self.installed or self.displaced:
+            current = signal.getsignal(signal.SIGALRM)
             if not self.installed:
                 self.previous, self.installed = current, True
-            signal.signal(signal.SIGALRM, self.handler)
+            if current is not self.handler:
+                signal.signal(signal.SIGALRM, self.handler)
+            self.displaced = False
         self.item, self.settings = item, settings
         signal.setitimer(signal.ITIMER_REAL, settings.timeout)
         return True

@@ -233,18 +233,30 @@ def bypass_refusal(manifest: Manifest, decision: Decision) -> str | None:
 
 
 class ApprovalPlugin:
-    """Registered on every process of a gate session, after the runtime plugin (so its setup
-    hook runs first): skips the items of emergency gates, and keeps an overridden gate's failure
-    from blocking the gates that need it."""
+    """Registered on every process of a gate session: the session's approvals, which the
+    controller's fold adds to its records. :meth:`of` gives an :class:`ApprovalGuard` instead when
+    an approval changes how items run."""
 
     def __init__(self, approvals: SessionApprovals) -> None:
         self.approvals = approvals
 
+    @staticmethod
+    def of(approvals: SessionApprovals) -> ApprovalPlugin:
+        """The plugin for ``approvals``: without an emergency, an override or a missing approval
+        no hook of this plugin has anything to do on each item, so none is registered."""
+        if approvals.unapproved or approvals.overridden or approvals.emergencies:
+            return ApprovalGuard(approvals)
+        return ApprovalPlugin(approvals)
+
+
+class ApprovalGuard(ApprovalPlugin):
+    """Registered after the runtime plugin (so its setup hook runs first): skips the items of
+    emergency gates and of gates without their required approval, and keeps an overridden
+    gate's failure from blocking the gates that need it."""
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         approvals = self.approvals
-        if not (approvals.unapproved or approvals.overridden or approvals.emergencies):
-            return
         from pytest_gates.session.runtime import GATE_KEY
 
         gate_id = item.stash.get(GATE_KEY, None)

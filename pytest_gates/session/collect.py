@@ -134,7 +134,9 @@ class CheckItem(pytest.Item):
                 f"unknown check kind '{self.check.kind}' (known kinds: {known}); a plugin or the "
                 "rootdir conftest.py registers kinds with pytest_gates_register_checks"
             )
-        params = kind.parse(self.check.params)
+        params = context.params.get((self.position, self.index))
+        if params is None:
+            params = kind.parse(self.check.params)
         retry = self.gate.retry
         attempts = attempts_allowed(self.gate, self.check, kind)
         for number in range(1, attempts + 1):

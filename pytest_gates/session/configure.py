@@ -17,7 +17,7 @@ from pytest_gates.distribute.durations import DurationStore
 from pytest_gates.distribute.plan import Planner
 from pytest_gates.distribute.shards import parse_shard, shard_from_env
 from pytest_gates.errors import DurationsError, ManifestError
-from pytest_gates.model.kinds import kind_problems
+from pytest_gates.model.kinds import checked_params
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.names import DEFAULT_DURATIONS, DEFAULT_MANIFEST, DEFAULT_OUT
 from pytest_gates.session.context import GatesContext, display
@@ -38,7 +38,7 @@ def build_context(config: pytest.Config) -> GatesContext:
     if guarded is not None:
         loaded = guarded
         registry.register(manifest_guard)
-    problems = kind_problems(loaded.document, registry, unknown=False)
+    problems, params = checked_params(loaded.document, registry, unknown=False)
     if problems:
         raise pytest.UsageError("invalid gate manifest\n" + "\n".join(problems))
     loaded = loaded.without_tree()  # validated: from here on only its lines are wanted
@@ -67,6 +67,7 @@ def build_context(config: pytest.Config) -> GatesContext:
         shard=shard,
         explicit_args=config.args_source == pytest.Config.ArgsSource.ARGS,
         fix=bool(config.getoption("gates_fix") or config.getini("gates_fix")),
+        params=params,
     )
 
 

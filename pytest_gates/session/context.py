@@ -9,10 +9,10 @@ controller from what the workers send back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -43,6 +43,9 @@ class GatesContext:
     explicit_args: bool
     #: ``--gates-fix`` (ini ``gates_fix``): checks that can repair what they find do so.
     fix: bool = False
+    #: Each check's parameters as its kind's model, validated with the manifest, by (gate index,
+    #: check index): its item runs with them.
+    params: Mapping[tuple[int, int], Any] = field(default_factory=dict)
 
     @property
     def check_prefix(self) -> str:
