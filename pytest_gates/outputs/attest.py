@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import JsonValue
 
@@ -49,11 +49,12 @@ from pytest_gates.trust import (
     DECISION_PREDICATE_TYPE,
     DecisionFacts,
     GateResultFacts,
-    PrivateKey,
     decision_statement,
     gate_result_statement,
-    sign_statement,
 )
+
+if TYPE_CHECKING:  # keys and DSSE (cryptography) load only for a run that signs
+    from pytest_gates.trust import PrivateKey
 
 #: Item outcomes as a test result counts them.
 RESULT_BUCKET: Final = {
@@ -174,6 +175,8 @@ def attest(
         if key is not None:
             raise EvidenceError(f"cannot sign: {NO_COMMIT}")
         return None
+    if key is not None:
+        from pytest_gates.trust import sign_statement
     statement = decision_statement(facts)
     payload = statement.canonical_bytes()
     atomic_write(outdir / STATEMENT_FILE, payload)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
@@ -44,7 +44,9 @@ from pytest_gates.outputs.translog import TransitionLog
 from pytest_gates.support.atomic import atomic_write
 from pytest_gates.support.digest import sha256_bytes
 from pytest_gates.support.subject import Subject, isoformat, now
-from pytest_gates.trust import PrivateKey
+
+if TYPE_CHECKING:
+    from pytest_gates.trust import PrivateKey
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         DecisionFacts,
         DecisionPredicate,
         GateFacts,
+        decision_statement,
     )
     from pytest_gates.trust.dsse import (
         INTOTO_PAYLOAD_TYPE,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     )
     from pytest_gates.trust.signing import (
         VerifiedDecision,
-        decision_statement,
         sign_decision,
         sign_statement,
         verify_decision,
@@ -78,7 +78,7 @@ _HOME: Final = {
     "TrustFileError": "pytest_gates.trust.errors",
     "VSA_PREDICATE_TYPE": "pytest_gates.trust.vsa",
     "VerifiedDecision": "pytest_gates.trust.signing",
-    "decision_statement": "pytest_gates.trust.signing",
+    "decision_statement": "pytest_gates.trust.decision",
     "gate_result_statement": "pytest_gates.trust.gate_result",
     "generate_key_pair": "pytest_gates.trust.keys",
     "keyid_of": "pytest_gates.trust.keys",

@@ -16,7 +16,13 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pytest_gates.support.version import __version__
-from pytest_gates.trust.statement import COMMIT_PATTERN, DIGEST_PATTERN
+from pytest_gates.trust.statement import (
+    COMMIT_PATTERN,
+    DIGEST_PATTERN,
+    Statement,
+    commit_subject,
+    file_subject,
+)
 
 DECISION_PREDICATE_TYPE: Final = "https://pytest-gates.dev/decision/v1"
 #: Who computed the decision, as a VSA names its verifier.
@@ -114,3 +120,12 @@ class DecisionPredicate(_Frozen):
 
     def as_dict(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+def decision_statement(facts: DecisionFacts) -> Statement:
+    """The in-toto Statement of a decision: commit and manifest as subjects, our predicate."""
+    return Statement(
+        (commit_subject(facts.commit), file_subject(facts.manifest_path, facts.manifest_digest)),
+        DECISION_PREDICATE_TYPE,
+        DecisionPredicate.from_facts(facts).as_dict(),
+    )

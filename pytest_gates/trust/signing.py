@@ -20,21 +20,13 @@ from pytest_gates.trust.decision import (
     DecisionFacts,
     DecisionPredicate,
     GateVerdictEntry,
+    decision_statement,
 )
 from pytest_gates.trust.dsse import INTOTO_PAYLOAD_TYPE, Envelope, sign_envelope, verify_envelope
 from pytest_gates.trust.errors import Refusal, abbreviate
 from pytest_gates.trust.keys import PrivateKey
-from pytest_gates.trust.statement import Statement, commit_subject, file_subject
+from pytest_gates.trust.statement import Statement
 from pytest_gates.trust.trustfile import Identity, Trust
-
-
-def decision_statement(facts: DecisionFacts) -> Statement:
-    """The in-toto Statement of a decision: commit and manifest as subjects, our predicate."""
-    return Statement(
-        (commit_subject(facts.commit), file_subject(facts.manifest_path, facts.manifest_digest)),
-        DECISION_PREDICATE_TYPE,
-        DecisionPredicate.from_facts(facts).as_dict(),
-    )
 
 
 def sign_statement(statement: Statement, key: PrivateKey) -> bytes:
