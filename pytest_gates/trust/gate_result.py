@@ -38,7 +38,7 @@ RESULT_OF: Final[dict[str, ResultValue]] = {
 class GateResultFacts(BaseModel):
     """What a gate's test-result statement says; filled from the gate's evidence."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     gate_id: GateId
     verdict: Verdict
