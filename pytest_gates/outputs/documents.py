@@ -277,9 +277,7 @@ class Transition(Document):
 class LoggedTransition(Transition):
     """A line of ``transitions.jsonl``: an event with its place in the hash chain."""
 
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, defer_build=True
-    )
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
     #: The line's 1-based position in the log.
     seq: int = Field(ge=1)

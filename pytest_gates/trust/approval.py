@@ -67,9 +67,7 @@ class ApprovalStatement(BaseModel):
     """What an approval says: who (key id) decided what (kind) about which gates, for which
     commit and manifest, why, and until when."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, defer_build=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     schema_: Literal["pytest-gates/approval/v1"] = Field(default=APPROVAL_SCHEMA, alias="schema")
     kind: ApprovalKind
