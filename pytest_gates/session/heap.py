@@ -3,17 +3,17 @@
 A session of N checks holds, from its start to its end, the manifest's models, N items and their
 nodes: about 20 objects per check that the collector would walk again at every full collection
 and once more when the interpreter exits, although none of them can be garbage before the
-session ends. :func:`settle` moves what the process holds into the collector's permanent
-generation (:func:`gc.freeze`) once the manifest is loaded, once the items are collected, every
-1,000 checks while they run (:func:`tend`), and once the run is over; objects made in between
-are collected as usual (and while the manifest's
-models and a gate's items are built, :func:`~pytest_gates.model.parse.gc_paused` keeps the
-collector from walking them as they are made). Reference counting frees frozen objects
-as before; only a reference cycle among them outlives the session. So :func:`release` gives them
-back (:func:`gc.unfreeze`) when the session ran inside a longer-lived program (``pytest.main``
-with plugins, as pytester calls it; a script calling ``pytest.main`` with its own arguments),
-and leaves them frozen when the process ends with the session: the pytest command and an xdist
-worker, where the exit needs no collection.
+session ends. :func:`settle` moves what the process holds into the collector's permanent generation
+(:func:`gc.freeze`) once the manifest is loaded (before the collector, paused while its models were
+built, runs again), once the items are collected, every 1,000 checks while they run (:func:`tend`),
+when the run is over and when the outputs are written; objects made in between are collected as
+usual (and while the manifest's models, a gate's items and the outputs are built,
+:func:`~pytest_gates.model.parse.gc_paused` keeps the collector from walking them as they are
+made). Reference counting frees frozen objects as before; only a reference cycle among them
+outlives the session. So :func:`release` gives them back (:func:`gc.unfreeze`) when the session ran
+inside a longer-lived program (``pytest.main`` with plugins, as pytester calls it; a script calling
+``pytest.main`` with its own arguments), and leaves them frozen when the process ends with the
+session: the pytest command and an xdist worker, where the exit needs no collection.
 """
 
 from __future__ import annotations
