@@ -44,6 +44,7 @@ class CheckAlarm:
         if (
             not isinstance(item, CheckItem)
             or settings.method != "signal"
+            or not hasattr(signal, "SIGALRM")  # Windows: pytest-timeout falls back to a thread
             or threading.current_thread() is not threading.main_thread()
         ):
             self.displaced = True
