@@ -182,8 +182,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for name in (*names, "gates-approvals", "gates-alarm", "gates-runtime"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
-            if name == "gates-alarm":
-                plugin.close()
             config.pluginmanager.unregister(plugin)
     if controller is not None and controller.tracker is not None:
         controller.tracker.close()

@@ -75,6 +75,10 @@ class CheckAlarm:
             return  # the timer fired as it was being stopped
         pytest_timeout.timeout_sigalrm(item, settings)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        self.close()  # every item has run
+
     def close(self) -> None:
         """Stop the timer and give back the handler found before the first check item."""
         if not self.installed:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from _pytest.config.findpaths import determine_setup
 
 #: The options of ours that take a value (a test holds this to the parser's options).
 VALUE_OPTIONS: Final = (
@@ -70,7 +69,12 @@ def check_rootdir(early_config: pytest.Config) -> None:
 
 def _rootdir_without(early_config: pytest.Config) -> Path | None:
     """The rootdir from the command line as parsed with our options known (their values are not
-    paths to test there); ``None`` when this pytest's ``determine_setup`` takes other arguments."""
+    paths to test there); ``None`` when this pytest has no ``determine_setup`` taking these
+    arguments."""
+    try:  # pytest's own rootdir rule; a private module, so its absence only skips the check
+        from _pytest.config.findpaths import determine_setup
+    except ImportError:
+        return None
     ns = early_config.known_args_namespace
     offered = {
         "inifile": ns.inifilename,

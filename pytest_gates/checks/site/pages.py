@@ -90,27 +90,17 @@ def unread_pages(
     project, ``<rule>.missing`` for each glob that matched no page (``empty``: its location and
     message) and ``<rule>.unreadable`` for each page that is not UTF-8 (``why``: what that
     costs)."""
-    return (
-        outside_findings(read.outside)
-        + [
-            Finding(
-                rule=f"{rule}.missing",
-                location=Location(path=location),
-                message=message,
-                fix_hint="build the site first, or correct the pattern",
-            )
-            for location, message in empty
-        ]
-        + [
-            Finding(
-                rule=f"{rule}.unreadable",
-                location=Location(path=name),
-                message=why,
-                fix_hint="write the page as UTF-8",
-            )
-            for name in read.unreadable
-        ]
-    )
+    problems = [
+        (f"{rule}.missing", location, message, "build the site first, or correct the pattern")
+        for location, message in empty
+    ]
+    problems += [
+        (f"{rule}.unreadable", name, why, "write the page as UTF-8") for name in read.unreadable
+    ]
+    return outside_findings(read.outside) + [
+        Finding(rule=name, location=Location(path=path), message=message, fix_hint=hint)
+        for name, path, message, hint in problems
+    ]
 
 
 def line(tag: Tag | None) -> int | None:
