@@ -9,10 +9,10 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from types import ModuleType
 from typing import Annotated, Final
 
 from pydantic import AfterValidator
-from wcmatch import glob as wcglob
 
 _GLOB_CHARS: Final = frozenset("*?[")
 
@@ -37,11 +37,23 @@ def is_glob(pattern: str) -> bool:
     return not _GLOB_CHARS.isdisjoint(pattern)
 
 
-#: One glob rule for every pattern, whether it names files or excludes them: ``**`` as a whole
-#: path part spans directories (elsewhere it is ``*``); ``*``, ``?`` and ``[...]`` stay inside one
-#: part; as in the shell, a hidden file or folder is matched only by a part starting with a dot;
-#: symlinked folders are followed, as :func:`glob.glob` follows them.
-GLOB_FLAGS: Final = wcglob.GLOBSTAR | wcglob.FOLLOW | wcglob.NODIR
+def _wcglob() -> ModuleType:
+    """wcmatch's glob, imported when a pattern first needs it (a session without a glob, or an
+    xdist worker starting, does not pay its 10 ms import)."""
+    from wcmatch import glob
+
+    return glob
+
+
+def glob_flags(*, files_only: bool = True) -> int:
+    """One glob rule for every pattern, whether it names files or excludes them: ``**`` as a
+    whole path part spans directories (elsewhere it is ``*``); ``*``, ``?`` and ``[...]`` stay
+    inside one part; as in the shell, a hidden file or folder is matched only by a part starting
+    with a dot; symlinked folders are followed, as :func:`glob.glob` follows them. Matching a
+    path (not globbing the disk) also matches folders."""
+    glob = _wcglob()
+    flags: int = glob.GLOBSTAR | glob.FOLLOW
+    return flags | glob.NODIR if files_only else flags
 
 
 def _posix(pattern: str) -> str:
@@ -50,7 +62,8 @@ def _posix(pattern: str) -> str:
 
 def matches(relative: str, pattern: str) -> bool:
     """``pattern`` names the rootdir-relative posix path ``relative`` (the rule above)."""
-    return bool(wcglob.globmatch(relative, _posix(pattern), flags=GLOB_FLAGS & ~wcglob.NODIR))
+    flags = glob_flags(files_only=False)
+    return bool(_wcglob().globmatch(relative, _posix(pattern), flags=flags))
 
 
 def excluder(patterns: Iterable[str]) -> Callable[[str], bool]:
@@ -58,7 +71,7 @@ def excluder(patterns: Iterable[str]) -> Callable[[str], bool]:
     globs = [_posix(p).rstrip("/") for p in patterns]
     if not globs:
         return lambda relative: False
-    matcher = wcglob.compile(globs, flags=GLOB_FLAGS & ~wcglob.NODIR)
+    matcher = _wcglob().compile(globs, flags=glob_flags(files_only=False))
 
     def excludes(relative: str) -> bool:
         parts = relative.split("/")
@@ -152,7 +165,7 @@ def expand(rootdir: Path, pattern: str, exclude: Iterable[str] = ()) -> Match:
     excludes = excluder(exclude)
     pattern = _posix(pattern)
     if is_glob(pattern):
-        names = wcglob.glob(pattern, root_dir=rootdir, flags=GLOB_FLAGS)
+        names = _wcglob().glob(pattern, root_dir=rootdir, flags=glob_flags())
         candidates = [rootdir / name for name in names if (rootdir / name).is_file()]
         by_name = {p.relative_to(rootdir).as_posix(): p for p in candidates}
         inside = False
