@@ -5,6 +5,10 @@ items, and the session writes evidence, a hash-chained transition log and a go/n
 
 The public names below are imported on first use: every pytest run imports this package (through
 the plugin's entry point), and only a ``--gates`` run needs the models behind them.
+
+PYTEST_DONT_REWRITE: the package holds no test code, and ``pytest-gates plan`` runs pytest in a
+process that has imported it already, where pytest's warning that it cannot be rewritten would stop
+a project whose ``filterwarnings`` is ``error``.
 """
 
 from __future__ import annotations

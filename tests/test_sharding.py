@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,6 +266,29 @@ def test_store_durations_records_canonical_ids_and_plan_uses_them(
     assert out[1] == "shard  items  predicted"
     assert out[4].startswith("lower bound ")
     assert "makespan / lower bound = " in out[4]
+
+
+def test_the_package_imported_before_pytest_does_not_warn_that_it_is_not_rewritten(
+    tmp_path: Path,
+) -> None:
+    """``pytest-gates plan`` runs pytest in the process that imported pytest-gates. pytest then
+    marks the plugin's package for assertion rewriting, finds it imported, and warns; where
+    ``filterwarnings`` is ``error`` (pallets/flask) the warning stopped ``plan``. The package's
+    docstring opts out (``PYTEST_DONT_REWRITE``). The same marking, through pytest's public
+    ``register_assert_rewrite``, in a session that makes every warning an error:"""
+    (tmp_path / "conftest.py").write_text(
+        'import pytest\n\npytest.register_assert_rewrite("pytest_gates")\n'
+    )
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-W", "error", "-p", "no:cacheprovider", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
 
 
 READY_CHAIN = """\
