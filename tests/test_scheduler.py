@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,8 +55,11 @@ class FakeNode:
     sends: list[int]
     sent: list[int] = field(default_factory=list)
     shutting_down: bool = False
+    messages: int = 0
 
     def send_runtest_some(self, indices: Sequence[int]) -> None:
+        assert indices
+        self.messages += 1
         self.sent.extend(indices)
         self.sends.extend(indices)
 
@@ -174,11 +178,22 @@ def test_each_worker_gets_a_balanced_deterministic_share_longest_first(
 
 
 def test_a_gate_is_sent_only_after_every_item_of_its_needs(
-    loaded: LoadedManifest, pytester: pytest.Pytester
+    loaded: LoadedManifest, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In the order the scheduler chooses items (each worker's choices of one round go out as
+    one message when the round ends, before any other event is handled)."""
+    chosen: list[int] = []
+    send = GateScheduling._send
+
+    def recording(self: GateScheduling, node: Any, share: int, index: int) -> None:
+        chosen.append(index)
+        send(self, node, share, index)
+
+    monkeypatch.setattr(GateScheduling, "_send", recording)
     run = start(loaded, 2, pytester)
     run_to_end(run, run.nodes)
-    order = [run.name(i) for i in run.sends]
+    assert sorted(chosen) == sorted(run.sends)
+    order = [run.name(i) for i in chosen]
     assert sorted(order) == sorted(DURATIONS)
     lint_first = min(order.index("ruff"), order.index("fmt"))
     assert lint_first > order.index("a")
@@ -280,8 +295,9 @@ def test_a_worker_holds_more_items_when_they_take_next_to_no_time(
     tmp_path: Path, pytester: pytest.Pytester, seconds: float, held: int
 ) -> None:
     """With two items in flight a worker idles for a round trip to the controller after each
-    one: items that take a millisecond each are sent in larger batches (enough for
-    QUEUED_SECONDS of work); slow ones two at a time. Every item still runs exactly once."""
+    one: items that take a millisecond each are held in larger numbers (enough for
+    QUEUED_SECONDS of work), refilled in one message once half of them ran; slow ones two at a
+    time. Every item still runs exactly once."""
     run = fast_run(tmp_path, pytester, 200)
     assert [len(run.sched.node2pending[n]) for n in run.nodes] == [IN_FLIGHT, IN_FLIGHT]
     completed = []
@@ -290,12 +306,21 @@ def test_a_worker_holds_more_items_when_they_take_next_to_no_time(
         index = run.sched.node2pending[node][0]
         run.sched.mark_test_complete(node, index, seconds)
         completed.append(index)
-    assert [len(run.sched.node2pending[n]) for n in run.nodes] == [held, held]
+    held_now = [len(run.sched.node2pending[n]) for n in run.nodes]
+    assert all(max(IN_FLIGHT, held // 2) <= h <= held for h in held_now), held_now
+    assert held in held_now
+    messages = sum(n.messages for n in run.nodes)
     while any(run.sched.node2pending[n] for n in run.nodes):
         node = next(n for n in run.nodes if run.sched.node2pending[n])
         index = run.sched.node2pending[node][0]
         run.sched.mark_test_complete(node, index, seconds)
         completed.append(index)
     assert sorted(completed) == list(range(200))
+    sent = sum(n.messages for n in run.nodes) - messages
+    after = 200 - RECENT - sum(held_now)  # items sent after the pace settled
+    if held >= 2 * IN_FLIGHT:
+        assert sent <= after // (held - held // 2) + 2 * len(run.nodes), (sent, after)
+    else:
+        assert sent == after  # one at a time
     assert run.sched.tests_finished
     assert all(node.shutting_down for node in run.nodes)
