@@ -25,7 +25,7 @@ from pytest_gates.outputs.documents import (
     ReportDocument,
     SubjectRef,
 )
-from pytest_gates.outputs.merge import ShardOutput, check_shards, merged_records
+from pytest_gates.outputs.merge import ShardOutput, check_shards, merge, merged_records
 from tests.conftest import GatesProject
 from tests.helpers import ran_items, run_shards
 
@@ -329,6 +329,83 @@ def test_shards_keep_a_reader_with_what_it_reads_and_a_sequential_gate_whole(
     capsys.readouterr()
     assert set(project.verdicts("merged").values()) == {"PASS"}
     assert cli(["verify", "merged"]) == 0
+
+
+READY_SINK = """\
+version: 1
+project: demo
+gates:
+  - {id: build, class: structural, checks: [{id: compile, kind: scripted}]}
+  - {id: tests, class: semantic, needs: [build], suites: [gate_suites/tests]}
+  - {id: lint, class: structural, blocking: false, checks: [{id: ruff, kind: scripted, outcome: LINT}]}
+  - {id: ready, class: semantic, needs: [tests, lint], checks: [{id: audit, kind: ready}]}
+"""
+
+
+def _ready_sink(project: GatesProject, lint: str = "pass") -> list[str]:
+    project.manifest(READY_SINK.replace("LINT", lint))
+    tests = "".join(f"def test_{n}():\n    pass\n\n" for n in range(8))
+    project.suite("gate_suites/tests", {"test_many.py": tests})
+    outs = []
+    for index in (1, 2):
+        out = f"shard{index}"
+        result = project.run("--gates", f"--gates-shard={index}/2", "--gates-out", out)
+        # A shard's exit status is its own gates': READY left to the merge is not a failure (nor
+        # is the advisory lint's DEGRADED).
+        assert result.ret == 0, result.stdout.str()
+        outs.append(out)
+    return outs
+
+
+def test_a_ready_gate_nothing_depends_on_is_judged_by_merge_so_the_suite_it_audits_shards(
+    project: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on pallets/flask: a READY gate at the end of the chain kept every gate it audits,
+    the whole test suite with them, on one shard (497 items against 1). When nothing needs READY,
+    a shard leaves it to the merge, which audits the merged evidence; the suite splits."""
+    outs = _ready_sink(project)
+    shard_of = {item: index for index, out in enumerate(outs) for item in ran_items(project, out)}
+    assert {shard_of[n] for n in shard_of if "test_many" in n} == {0, 1}
+    (ready_shard,) = {
+        index
+        for index, out in enumerate(outs)
+        for item in project.evidence("ready", out)["body"]["items"]
+        if item["message"].startswith("judged by merge")
+    }
+    for out in outs:  # a shard's exit status and decision leave READY to the merge
+        assert project.report(out)["body"]["decision"] == "INCOMPLETE"
+        assert project.verdicts(out)["ready"] != "FAIL"
+    monkeypatch.chdir(project.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 0
+    capsys.readouterr()
+    assert set(project.verdicts("merged").values()) == {"PASS"}
+    (audit,) = project.evidence("ready", "merged")["body"]["items"]
+    assert audit["outcome"] == "passed"
+    assert audit["shard"] == ready_shard + 1
+    subchecks = {s["name"]: s["outcome"] for s in audit["details"]["subchecks"]}
+    assert subchecks["evidence_digests"] == subchecks["log"] == "passed"
+    assert cli(["verify", "merged"]) == 0
+
+
+def test_the_merge_audit_of_ready_fails_on_a_warning_another_shard_ran(
+    project: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advisory lint fails on its shard (DEGRADED there, the shard's READY unjudged); the
+    merge's READY audit sees the warning and fails: NO_GO. Without the READY folder (the
+    library's merge called alone) READY stays NOT_RUN, never a pass."""
+    outs = _ready_sink(project, lint="fail")
+    monkeypatch.chdir(project.root)
+    assert cli(["merge", *outs, "--out", "merged"]) == 1
+    capsys.readouterr()
+    verdicts = project.verdicts("merged")
+    assert verdicts["lint"] == "DEGRADED"
+    assert verdicts["ready"] == "FAIL"
+    (audit,) = project.evidence("ready", "merged")["body"]["items"]
+    assert [f["rule"] for f in audit["findings"]] == ["ready.no_warnings"]
+    assert cli(["verify", "merged"]) == 0
+    code, report = merge([project.root / out for out in outs], project.root / "alone")
+    assert code == 1
+    assert {g["id"]: g["verdict"] for g in report["body"]["gates"]}["ready"] == "NOT_RUN"
 
 
 def test_a_gate_that_must_not_run_twice_shares_the_shard_of_everything_upstream(

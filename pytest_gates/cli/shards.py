@@ -58,7 +58,9 @@ def _merge(args: argparse.Namespace) -> int:
     except KeyFileError as exc:
         print(f"pytest-gates merge: cannot sign: {exc}", file=sys.stderr)
         return 1
-    code, report = merge([Path(d) for d in args.shards], Path(args.out), key)
+    from pytest_gates.session.ready import fold_merged_ready
+
+    code, report = merge([Path(d) for d in args.shards], Path(args.out), key, fold_merged_ready)
     body = report["body"]
     stream = sys.stdout if code == 0 else sys.stderr
     for problem in report["run"].get("problems", []):

@@ -315,23 +315,41 @@ class Manifest(StrictModel):
     def timeout(self, gate: Gate) -> float | None:
         return gate.timeout if gate.timeout is not None else self.defaults.timeout
 
-    def read_gates(self, gate: Gate) -> set[str]:
+    def read_gates(self, gate: Gate, *, ready: bool = True) -> set[str]:
         """The gates whose results ``gate``'s checks read: what a check's ``reads`` names, and
-        for a READY check every gate ``gate`` needs, at any depth."""
+        (unless ``ready`` is False) for a READY check every gate ``gate`` needs, at any depth."""
         read: set[str] = set()
         for check in gate.checks:
             if check.kind == READY_KIND:
-                read.update(self.upstream_of(gate.id))
+                if ready:
+                    read.update(self.upstream_of(gate.id))
             else:
                 read.update(check.reads)
         return read
 
+    def judged_at_merge(self, gate: Gate) -> bool:
+        """A READY gate that nothing depends on (no gate needs it, reads it or rolls back on
+        it, and none of its checks must not run twice): on a CI shard its READY check is not
+        judged, since the gates it audits may run on other shards; ``pytest-gates merge``
+        audits the merged evidence instead. So it need not share a shard with them."""
+        if not any(check.kind == READY_KIND for check in gate.checks):
+            return False
+        if any(not check.idempotent for check in gate.checks):
+            return False
+        return not any(
+            gate.id in other.needs
+            or gate.id in other.rollback_on
+            or any(gate.id in check.reads for check in other.checks)
+            for other in self.gates
+        )
+
     def placed_with(self, gate: Gate) -> set[str]:
-        """The gates that must run in ``gate``'s session (on its CI shard): the gates it reads,
-        and for a gate with a step that must not run twice (``idempotent: false``: a deploy, a
-        publish) every gate upstream of it, so that it runs only where its needs are known to
-        have passed, never on a shard that cannot know."""
-        placed = self.read_gates(gate)
+        """The gates that must run in ``gate``'s session (on its CI shard): the gates it reads
+        (a READY gate judged at merge reads its gates there), and for a gate with a step that
+        must not run twice (``idempotent: false``: a deploy, a publish) every gate upstream of
+        it, so that it runs only where its needs are known to have passed, never on a shard
+        that cannot know."""
+        placed = self.read_gates(gate, ready=not self.judged_at_merge(gate))
         if any(not check.idempotent for check in gate.checks):
             placed.update(self.upstream_of(gate.id))
         return placed

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_gates.chain import MEMORY_DETAIL, decide, fold
+from pytest_gates.chain import MEMORY_DETAIL, GateVerdict, decide, fold
 from pytest_gates.errors import EvidenceError, ManifestError
 from pytest_gates.model.guard import GUARD_GATE, with_guard
 from pytest_gates.model.load import LoadedManifest, load_manifest
@@ -173,11 +173,24 @@ def merged_records(shards: Sequence[ShardOutput]) -> tuple[list[ItemRecord], lis
     return records, problems
 
 
+#: Folds the READY gates the shards left to the merge over the merged evidence written to the
+#: output folder (``pytest-gates merge`` passes
+#: :func:`pytest_gates.session.ready.fold_merged_ready`, which this layer cannot import).
+ReadyFolder = Callable[
+    [LoadedManifest, Path, str, Subject, Sequence[ItemRecord], Mapping[str, GateVerdict]],
+    tuple[list[ItemRecord], dict[str, GateVerdict]],
+]
+
+
 def merge(
-    folders: Sequence[Path], out: Path, sign_key: PrivateKey | None = None
+    folders: Sequence[Path],
+    out: Path,
+    sign_key: PrivateKey | None = None,
+    ready: ReadyFolder | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Merge the shard folders into ``out``; exit code 0 only for a GO decision (or
-    GO_WITH_BYPASS when the manifest's policy allows bypass).
+    GO_WITH_BYPASS when the manifest's policy allows bypass). Without ``ready``, a READY gate
+    the shards left to the merge stays NOT_RUN (so the decision is not GO).
 
     With ``sign_key`` the merged decision is signed (``report.intoto.json``); shards without a
     commit cannot be signed, and the merge is refused. Returns the exit code and the report's
@@ -196,7 +209,7 @@ def merge(
         records = merge_coverage(records, [shard.evidence.values() for shard in shards])
         if sign_key is not None and shards[0].report.body.subject.commit is None:
             raise MergeRefused([f"cannot sign: {NO_COMMIT}"])
-        outputs = _write_merged(shards, records, out, sign_key)
+        outputs = _write_merged(shards, records, out, sign_key, ready)
     except MergeRefused as refused:
         return 1, to_json(refuse(out, refused.problems))
     decision = outputs.document.body.decision
@@ -241,7 +254,11 @@ def _chain_logs(shards: Sequence[ShardOutput], out: Path) -> None:
 
 
 def _write_merged(
-    shards: Sequence[ShardOutput], records: list[ItemRecord], out: Path, sign_key: PrivateKey | None
+    shards: Sequence[ShardOutput],
+    records: list[ItemRecord],
+    out: Path,
+    sign_key: PrivateKey | None,
+    ready: ReadyFolder | None,
 ) -> RunOutputs:
     body = shards[0].report.body
     manifest_path = Path(body.manifest.path)
@@ -262,14 +279,17 @@ def _write_merged(
     records = [r for r in records if MEMORY_DETAIL not in r.details]
     records += memory_records(loaded, read_log([out / LOG_FILE]))
     verdicts = fold(loaded.manifest, loaded.order, records)
-    decision, reason = decide(verdicts)
+    subject = Subject(body.subject.commit, body.subject.dirty)
     try:
+        if ready is not None:
+            records, verdicts = ready(loaded, out, body.manifest.path, subject, records, verdicts)
+        decision, reason = decide(verdicts)
         return write_outputs(
             outdir=out,
             generator=GENERATOR,
             loaded=loaded,
             manifest_path=body.manifest.path,
-            subject=Subject(body.subject.commit, body.subject.dirty),
+            subject=subject,
             records=records,
             verdicts=verdicts,
             rollbacks={},

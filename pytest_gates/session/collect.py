@@ -14,9 +14,10 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 from pytest_gates.checks.api import CheckContext, CheckKind, CheckResult
 from pytest_gates.errors import CheckFailed, GatesError, WorkersLost
 from pytest_gates.model.manifest import CheckSpec, Gate, Manifest
+from pytest_gates.model.names import READY_KIND
 from pytest_gates.model.parse import gc_paused
 from pytest_gates.model.records import Attempt
-from pytest_gates.session.context import CONTEXT_KEY, GatesContext
+from pytest_gates.session.context import CONTEXT_KEY, JUDGED_AT_MERGE, GatesContext
 from pytest_gates.session.needs import board, readable
 from pytest_gates.session.scratch import scratch_of
 from pytest_gates.session.sequence import attempts_allowed
@@ -134,6 +135,8 @@ class CheckItem(pytest.Item):
                 f"unknown check kind '{self.check.kind}' (known kinds: {known}); a plugin or the "
                 "rootdir conftest.py registers kinds with pytest_gates_register_checks"
             )
+        if self.check.kind == READY_KIND and context.left_to_merge(self.gate):
+            pytest.skip(JUDGED_AT_MERGE)
         params = context.params.get((self.position, self.index))
         if params is None:
             params = kind.parse(self.check.params)

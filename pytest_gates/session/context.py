@@ -22,6 +22,9 @@ from pytest_gates.distribute.shards import Shard
 from pytest_gates.model.load import LoadedManifest, suite_owner
 from pytest_gates.model.manifest import Gate
 
+#: The message of a READY check a shard leaves to ``pytest-gates merge``.
+JUDGED_AT_MERGE: Final = "judged by merge: READY audits the merged evidence of every shard"
+
 
 @dataclass(frozen=True)
 class GatesContext:
@@ -75,6 +78,13 @@ class GatesContext:
 
     def display(self, path: Path) -> str:
         return display(path, self.rootdir)
+
+    def left_to_merge(self, gate: Gate) -> bool:
+        """On a CI shard, ``gate`` is a READY gate judged by ``pytest-gates merge``
+        (:meth:`Manifest.judged_at_merge`): its READY check is not judged here."""
+        if self.shard is None or self.shard.total < 2:
+            return False
+        return self.loaded.manifest.judged_at_merge(gate)
 
 
 @dataclass

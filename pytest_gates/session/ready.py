@@ -8,11 +8,18 @@ rollbacks ran, the evidence is written, read back from disk and audited again wi
 approvals and the log, each passed READY record is replaced by that audit's result (a READY gate
 audits the gates it needs, at any depth), and the gates are folded again. The outputs are then
 written as usual (the evidence again, byte for byte the same unless something altered it).
+
+On a CI shard, a READY gate that nothing depends on (:meth:`Manifest.judged_at_merge`) is not
+judged: the gates it audits may run on other shards, so the plan does not keep them with it; its
+READY check is skipped and its records are ``not_run``
+(:data:`~pytest_gates.session.context.JUDGED_AT_MERGE`). ``pytest-gates merge`` then audits the
+merged evidence (:func:`fold_merged_ready`) exactly as a whole session does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,7 @@ from pytest_gates.chain import GateVerdict, fold, records_by_gate
 from pytest_gates.checks.ready import READY_KIND, GateState, audit
 from pytest_gates.errors import EvidenceError
 from pytest_gates.model.graph import upstream
+from pytest_gates.model.load import LoadedManifest
 from pytest_gates.model.manifest import Gate
 from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.documents import load_json
@@ -31,15 +39,15 @@ from pytest_gates.outputs.evidence import (
 from pytest_gates.outputs.layout import LOG_FILE
 from pytest_gates.outputs.translog import verify_log
 from pytest_gates.session.approvals import APPROVAL_CHECK, BYPASS_CHECK
-from pytest_gates.session.context import GatesContext
+from pytest_gates.session.context import JUDGED_AT_MERGE, GatesContext
 from pytest_gates.support.subject import Subject, isoformat, now
 
 
-def ready_gates(context: GatesContext) -> list[Gate]:
+def ready_gates(loaded: LoadedManifest) -> list[Gate]:
     """The gates with a ``ready`` check, in gate order."""
     return [
         gate
-        for gate in context.loaded.gates_in_order()
+        for gate in loaded.gates_in_order()
         if any(check.kind == READY_KIND for check in gate.checks)
     ]
 
@@ -53,15 +61,80 @@ def fold_ready(
     log_from: Path | None,
 ) -> tuple[list[ItemRecord], dict[str, GateVerdict]]:
     """The records and verdicts with each READY check folded over the written evidence
-    (unchanged when no gate has a ``ready`` check); ``log_from`` is the log the run continues."""
-    ready = ready_gates(context)
+    (unchanged when no gate has a ``ready`` check); ``log_from`` is the log the run continues.
+    On a CI shard, the READY gates judged at merge are left to it."""
+    loaded = context.loaded
+    ready = ready_gates(loaded)
+    later = {gate.id for gate in ready if context.left_to_merge(gate)}
+    if later:
+        records = [
+            record.model_copy(
+                update={
+                    "outcome": "not_run",
+                    "message": JUDGED_AT_MERGE,
+                    "findings": [],
+                    "details": {},
+                }
+            )
+            if record.gate in later and record.kind == READY_KIND
+            else record
+            for record in records
+        ]
+        verdicts = fold(loaded.manifest, loaded.order, records)
+    site = AuditSite(loaded, context.outdir, context.manifest_display, subject)
+    judged = [gate for gate in ready if gate.id not in later]
+    return audit_ready(site, records, verdicts, rollbacks, log_from, judged)
+
+
+def fold_merged_ready(
+    loaded: LoadedManifest,
+    outdir: Path,
+    display: str,
+    subject: Subject,
+    records: Sequence[ItemRecord],
+    verdicts: Mapping[str, GateVerdict],
+) -> tuple[list[ItemRecord], dict[str, GateVerdict]]:
+    """``pytest-gates merge``: the READY gates the shards left to it, audited over the merged
+    evidence and log (their records pass to the audit as a session's pending READY check)."""
+    gates = [gate for gate in ready_gates(loaded) if loaded.manifest.judged_at_merge(gate)]
+    ids = {gate.id for gate in gates}
+    pending = [
+        record.model_copy(update={"outcome": "passed", "message": ""})
+        if record.gate in ids and record.kind == READY_KIND and record.message == JUDGED_AT_MERGE
+        else record
+        for record in records
+    ]
+    folded = fold(loaded.manifest, loaded.order, pending)
+    site = AuditSite(loaded, outdir, display, subject)
+    return audit_ready(site, pending, folded, {}, None, gates)
+
+
+@dataclass(frozen=True)
+class AuditSite:
+    """What READY is audited against: the manifest, the folder the evidence is written to, the
+    manifest's name in findings, and the subject."""
+
+    loaded: LoadedManifest
+    outdir: Path
+    display: str
+    subject: Subject
+
+
+def audit_ready(
+    site: AuditSite,
+    records: Sequence[ItemRecord],
+    verdicts: Mapping[str, GateVerdict],
+    rollbacks: Mapping[str, Mapping[str, Any]],
+    log_from: Path | None,
+    ready: Sequence[Gate],
+) -> tuple[list[ItemRecord], dict[str, GateVerdict]]:
+    """Each passed READY record of the ``ready`` gates replaced by :func:`audit` over the
+    evidence written to ``site.outdir`` and read back, and the gates folded again."""
     if not ready:
         return list(records), dict(verdicts)
-    loaded = context.loaded
+    loaded, outdir, display, subject = site.loaded, site.outdir, site.display, site.subject
     by_gate = records_by_gate(loaded.order, records)
-    written = write_gates_evidence(
-        context.outdir, loaded, verdicts, by_gate, subject, context.manifest_display, rollbacks
-    )
+    written = write_gates_evidence(outdir, loaded, verdicts, by_gate, subject, display, rollbacks)
     states = {
         gate.id: _state(gate, verdicts[gate.id], by_gate[gate.id], written[gate.id])
         for gate in loaded.gates_in_order()
@@ -74,7 +147,7 @@ def fold_ready(
         for event in events
         if event.event == "state" and event.gate is not None
     ]
-    log_problem = _log_problem([context.outdir / LOG_FILE, log_from])
+    log_problem = _log_problem([outdir / LOG_FILE, log_from])
     needs = loaded.manifest.needs()
     results = {
         # Each READY gate audits the gates it needs, at any depth: never one that comes after
@@ -84,7 +157,7 @@ def fold_ready(
             approval_checks={APPROVAL_CHECK, BYPASS_CHECK},
             log_problem=log_problem,
             state_lines=lines,
-            location=context.manifest_display,
+            location=display,
         )
         for gate in ready
     }
