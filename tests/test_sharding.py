@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from pytest_gates.cli.main import main as cli
-from pytest_gates.distribute.plan import together_keys
+from pytest_gates.distribute.durations import DurationStore
+from pytest_gates.distribute.plan import plan_shards, together_keys
+from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.model.load import load_manifest
 from pytest_gates.model.records import ItemOutcome, ItemRecord
 from pytest_gates.outputs.documents import (
@@ -428,3 +430,10 @@ def test_a_gate_that_must_not_run_twice_shares_the_shard_of_everything_upstream(
     keys = together_keys(load_manifest(path).manifest, item_gates)
     assert keys["m::deploy::d"] == keys["m::tests::t"] == keys["m::build::a"]
     assert "m::lint::l" not in keys  # an ordinary gate is still placed freely
+    # pytest-gates plan says which gates share a shard, and why (on pallets/click the whole
+    # chain sat on one of two shards, and the plan did not say why).
+    lines = plan_lines(plan_shards(load_manifest(path), item_gates, DurationStore(), 2))
+    assert lines[-1] == (
+        "kept on one shard: build, tests, deploy (deploy: a step must not run twice, so it runs "
+        "with every gate upstream of it)"
+    )

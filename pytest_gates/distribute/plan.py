@@ -64,6 +64,47 @@ def together_keys(manifest: Manifest, item_gates: ItemGates) -> dict[str, str]:
     }
 
 
+def placement_reasons(manifest: Manifest) -> dict[str, str]:
+    """Why a gate's items share one shard with others (or with each other), by gate id: what
+    :func:`together_keys` acts on, in words, for ``pytest-gates plan``."""
+    reasons = {}
+    for gate in manifest.gates:
+        said = []
+        if gate.together:
+            said.append("together: true")
+        if gate.sequential:
+            said.append("sequential: true")
+        if any(not check.idempotent for check in gate.checks):
+            said.append("a step must not run twice, so it runs with every gate upstream of it")
+        read = manifest.read_gates(gate, ready=not manifest.judged_at_merge(gate))
+        if read:
+            said.append("it reads the results of " + ", ".join(sorted(read)))
+        if said:
+            reasons[gate.id] = "; ".join(said)
+    return reasons
+
+
+def kept_together(
+    manifest: Manifest, item_gates: ItemGates, keys: Mapping[str, str]
+) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Each unit of more than one gate, as (its gates in manifest order, why: ``gate: reason``
+    for each of them with a reason)."""
+    gates_of: dict[str, set[str]] = {}
+    for nodeid, key in keys.items():
+        gate_id = item_gates.get(nodeid)
+        if gate_id is not None:
+            gates_of.setdefault(key, set()).add(gate_id)
+    rank = {gate.id: i for i, gate in enumerate(manifest.gates)}
+    reasons = placement_reasons(manifest)
+    kept = []
+    for gates in gates_of.values():
+        if len(gates) > 1:
+            ordered = tuple(sorted(gates, key=rank.__getitem__))
+            why = tuple(f"{g}: {reasons[g]}" for g in ordered if g in reasons)
+            kept.append((ordered, why))
+    return tuple(sorted(kept))
+
+
 @dataclass(frozen=True)
 class ShardPlan:
     """Items split into groups (shards, or xdist workers' shares), with what the split used."""
@@ -76,6 +117,8 @@ class ShardPlan:
     #: Gate ids in run order, and each gate's needs.
     order: Sequence[str] = ()
     needs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: The units of more than one gate, with why they are kept together (:func:`kept_together`).
+    kept: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] = ()
 
     def lower_bound(self) -> float:
         return self.plan.lower_bound(p.seconds for p in self.predictions.values())
@@ -106,7 +149,8 @@ def plan_shards(
     manifest = loaded.manifest
     predictions = predict(item_gates, store, declared_durations(manifest, item_gates))
     durations = {nodeid: p.seconds for nodeid, p in predictions.items()}
-    plan = partition(durations, total, together_keys(manifest, item_gates))
+    keys = together_keys(manifest, item_gates)
+    plan = partition(durations, total, keys)
     return ShardPlan(
         plan,
         predictions,
@@ -114,6 +158,7 @@ def plan_shards(
         dict(item_gates),
         loaded.order,
         {gate.id: tuple(gate.needs) for gate in manifest.gates},
+        kept_together(manifest, item_gates, keys),
     )
 
 

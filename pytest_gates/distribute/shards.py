@@ -89,6 +89,8 @@ def plan_lines(planned: ShardPlan) -> list[str]:
         f"longest {longest:.2f}s); makespan {plan.makespan:.2f}s; "
         f"makespan / lower bound = {planned.ratio():.4f}"
     )
+    for gates, why in planned.kept:
+        lines.append(f"kept on one shard: {', '.join(gates)} ({'; '.join(why)})")
     if planned.stale:
         lines.append(
             f"{len(planned.stale)} recorded node ids no longer exist (not used): "
