@@ -48,3 +48,24 @@ def test_an_explicit_mode_wins_and_no_temporary_file_is_left(tmp_path: Path) -> 
     atomic_write(target, b"secret", mode=0o600)
     assert _mode(target) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gates.key"]
+
+
+def test_outputs_are_fsynced_and_the_workers_state_file_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evidence, logs and reports reach the disk (the file, then its folder's entry); the state
+    an xdist controller publishes to its workers at each finished gate is only atomic (each
+    fsync cost a millisecond per gate)."""
+    from pytest_gates.distribute.xdist.progress import GateTracker
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    atomic_write(tmp_path / "report.json", b"{}")
+    assert len(synced) == 2
+    synced.clear()
+    tracker = GateTracker(tmp_path / "state.json")
+    tracker.publish()
+    assert synced == []
+    assert (tmp_path / "state.json").read_bytes() == tracker.progress.dump()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "state.json"]

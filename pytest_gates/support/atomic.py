@@ -15,12 +15,14 @@ def umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: bytes, mode: int | None = None, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, rename.
 
     The file gets ``mode`` when given (set before a byte is written, so a private key is never
     readable by others, not even briefly); else the mode of the file it replaces; else the mode
-    a new file gets under the umask, as ``open()`` would give it.
+    a new file gets under the umask, as ``open()`` would give it. ``durable=False`` skips the
+    fsyncs (still atomic for readers) for a file that need not outlive the machine: the state
+    an xdist controller publishes to its workers in a temporary folder, a millisecond each.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
@@ -34,12 +36,14 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -117,7 +117,8 @@ class GateTracker:
         self.publish()
 
     def publish(self) -> None:
-        atomic_write(self.path, self.progress.dump())
+        # Read by the workers of this run only, in a temporary folder: atomic, not fsynced.
+        atomic_write(self.path, self.progress.dump(), durable=False)
 
 
 def wait_for(
