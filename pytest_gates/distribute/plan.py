@@ -74,9 +74,9 @@ def placement_reasons(manifest: Manifest) -> dict[str, str]:
             said.append("together: true")
         if gate.sequential:
             said.append("sequential: true")
-        if any(not check.idempotent for check in gate.checks):
+        if manifest.runs_once(gate):
             said.append("a step must not run twice, so it runs with every gate upstream of it")
-        read = manifest.read_gates(gate, ready=not manifest.judged_at_merge(gate))
+        read = manifest.shard_reads(gate)
         if read:
             said.append("it reads the results of " + ", ".join(sorted(read)))
         if said:

@@ -332,9 +332,7 @@ class Manifest(StrictModel):
         it, and none of its checks must not run twice): on a CI shard its READY check is not
         judged, since the gates it audits may run on other shards; ``pytest-gates merge``
         audits the merged evidence instead. So it need not share a shard with them."""
-        if not any(check.kind == READY_KIND for check in gate.checks):
-            return False
-        if any(not check.idempotent for check in gate.checks):
+        if not any(check.kind == READY_KIND for check in gate.checks) or self.runs_once(gate):
             return False
         return not any(
             gate.id in other.needs
@@ -343,14 +341,23 @@ class Manifest(StrictModel):
             for other in self.gates
         )
 
+    @staticmethod
+    def runs_once(gate: Gate) -> bool:
+        """A step of ``gate`` must not run twice (``idempotent: false``: a build, a deploy)."""
+        return any(not check.idempotent for check in gate.checks)
+
+    def shard_reads(self, gate: Gate) -> set[str]:
+        """The gates whose results ``gate`` reads in its own session: all it reads, except what
+        a READY gate judged at merge audits (the merge reads those)."""
+        return self.read_gates(gate, ready=not self.judged_at_merge(gate))
+
     def placed_with(self, gate: Gate) -> set[str]:
         """The gates that must run in ``gate``'s session (on its CI shard): the gates it reads
-        (a READY gate judged at merge reads its gates there), and for a gate with a step that
-        must not run twice (``idempotent: false``: a deploy, a publish) every gate upstream of
-        it, so that it runs only where its needs are known to have passed, never on a shard
-        that cannot know."""
-        placed = self.read_gates(gate, ready=not self.judged_at_merge(gate))
-        if any(not check.idempotent for check in gate.checks):
+        there (:meth:`shard_reads`), and for a gate with a step that must not run twice
+        (:meth:`runs_once`: a deploy, a publish) every gate upstream of it, so that it runs only
+        where its needs are known to have passed, never on a shard that cannot know."""
+        placed = self.shard_reads(gate)
+        if self.runs_once(gate):
             placed.update(self.upstream_of(gate.id))
         return placed
 

@@ -22,7 +22,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, *, durable: b
     readable by others, not even briefly); else the mode of the file it replaces; else the mode
     a new file gets under the umask, as ``open()`` would give it. ``durable=False`` skips the
     fsyncs (still atomic for readers) for a file that need not outlive the machine: the state
-    an xdist controller publishes to its workers in a temporary folder, a millisecond each.
+    an xdist controller publishes to its workers in a temporary folder at each finished gate.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:

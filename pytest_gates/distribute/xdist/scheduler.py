@@ -9,8 +9,8 @@ gates in a small state file), and skips the item as ``blocked by <gate>`` when o
 early rather than on completion keeps xdist's held-back last item from ever stalling a need. A
 worker with nothing it may take from its own share takes the longest item it may take from
 another share. A worker holding half of what its pace allows or more waits; below that it is
-refilled to the full number in one message (a message per item cost the controller and the worker
-0.6 ms each for items that take a millisecond). Each round's choices go out when the round ends,
+refilled to the full number in one message (a message per item cost the controller 0.6 ms per
+item, in a py-spy profile of 2,000 one-millisecond checks on two workers). Each round's choices go out when the round ends,
 before any other event is handled.
 
 When a worker crashes, the item it was running is the crash item (ERROR), and the rest of its
