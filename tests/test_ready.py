@@ -140,6 +140,28 @@ def test_ready_names_a_required_gate_that_did_not_run(project: GatesProject) -> 
     assert subchecks(project)["required_gates"] == "failed"
 
 
+def test_ready_says_why_a_gate_that_passed_in_part_has_no_whole_verdict(
+    project: GatesProject,
+) -> None:
+    project.manifest(
+        MANIFEST.replace(
+            "checks: [{id: compile, kind: scripted}]",
+            "checks: [{id: compile, kind: scripted}, {id: docs, kind: scripted}]",
+        )
+    )
+    project.run("--gates", "-k", "not docs")
+    assert project.verdicts()["build"] == "PASS"
+    assert project.verdicts()["release.ready"] == "FAIL"
+    (required,) = (
+        sub
+        for sub in ready_item(project)["details"]["subchecks"]
+        if sub["name"] == "required_gates"
+    )
+    assert required["message"] == (
+        "build: has no whole verdict in this session (PASS; 1 of 2 items not run here: deselected)"
+    )
+
+
 def test_ready_is_blocked_by_a_failed_gate_and_never_runs(project: GatesProject) -> None:
     project.manifest(
         MANIFEST.replace("{id: ruff, kind: scripted}", "{id: ruff, kind: scripted, outcome: fail}")

@@ -270,6 +270,45 @@ def test_store_durations_records_canonical_ids_and_plan_uses_them(
     assert "makespan / lower bound = " in out[4]
 
 
+def test_merge_records_the_durations_of_every_shard_as_one_run(
+    demo: GatesProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In CI the shards run on other machines: the merge is the one place that sees the whole
+    run, so it is where the run's durations are recorded for the next plan."""
+    outs = run_shards(demo, 3)
+    monkeypatch.chdir(demo.root)
+    durations = demo.root / "manifests" / "durations.json"
+    assert cli(["merge", *outs, "--out", "merged", "--store-durations"]) == 1  # NO_GO: lint
+    timed = {}  # every item a shard ran (not blocked, not skipped), as its evidence timed it
+    for out in outs:
+        for gate in ("files", "lint", "review", "perf"):
+            evidence = demo.evidence(gate, out)
+            for item in evidence["body"]["items"]:
+                if item["outcome"] in {"passed", "failed"}:
+                    timed[item["nodeid"]] = evidence["timing"]["items"][item["nodeid"]]["duration"]
+    # files a, b; lint; perf's 6; and what of review ran on a shard apart from lint (the merge
+    # blocks it, but it ran: its time is real)
+    assert 9 <= len(timed) <= 11
+    stored = json.loads(durations.read_text())["items"]
+    assert stored == {nodeid: [round(seconds, 3)] for nodeid, seconds in timed.items()}
+    recorded = f"manifests/durations.json: recorded the durations of {len(timed)} items"
+    assert recorded in capsys.readouterr().err
+
+    assert cli(["merge", *outs, "--out", "again", "--store-durations", "other.json"]) == 1
+    assert json.loads((demo.root / "other.json").read_text())["items"] == stored
+    assert cli(["merge", *outs, "--out", "again", "--store-durations"]) == 1
+    assert all(len(runs) == 2 for runs in json.loads(durations.read_text())["items"].values())
+
+    durations.write_text("{not json")  # a damaged file refuses the merge before it writes
+    capsys.readouterr()
+    assert cli(["merge", *outs, "--out", "third", "--store-durations"]) == 1
+    assert "unreadable durations file" in capsys.readouterr().err
+    assert not (demo.root / "third").exists()
+    assert durations.read_text() == "{not json"
+    assert cli(["merge", outs[0], "--out", "refused", "--store-durations", "fresh.json"]) == 1
+    assert not (demo.root / "fresh.json").exists()  # a refused merge records nothing
+
+
 def test_the_package_imported_before_pytest_does_not_warn_that_it_is_not_rewritten(
     tmp_path: Path,
 ) -> None:

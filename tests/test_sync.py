@@ -100,7 +100,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment(tmp_pa
         "actions/setup-python",
         "actions/upload-artifact",
     ]
-    assert text.count("uses: ") == len(pins) == 6
+    assert text.count("uses: ") == len(pins) == 7
 
 
 def test_several_shards_are_a_matrix_merged_by_the_result_job(tmp_path: Path) -> None:
@@ -120,7 +120,18 @@ def test_several_shards_are_a_matrix_merged_by_the_result_job(tmp_path: Path) ->
         "pattern": "gates-shard-*",
         "path": "shards",
     }
-    assert result["merge the shards"]["run"] == "pytest-gates merge shards/* --out .gates"
+    assert result["merge the shards"]["run"] == (
+        "pytest-gates merge shards/* --out .gates --store-durations manifests/durations.json"
+    )
+    # the merge alone sees every shard's items: the durations it records are uploaded, whatever
+    # the decision, for the project to commit (the shards plan from the committed file)
+    assert result["upload the recorded durations"]["if"] == "always()"
+    assert result["upload the recorded durations"]["with"] == {
+        "name": "gates-durations",
+        "path": "manifests/durations.json",
+        "if-no-files-found": "warn",
+        "overwrite": True,
+    }
     assert "verify the outputs" not in result
     assert jobs["result"]["if"] == "always()"
 

@@ -152,6 +152,18 @@ def test_removing_a_gate_step_and_the_always_condition(project: SyncProject) -> 
     ]
 
 
+def test_removing_the_upload_of_the_recorded_durations(sharded: SyncProject) -> None:
+    text = sharded.read()
+    start = text.index("      - name: upload the recorded durations\n")
+    end = text.index("      - name: ", start + 1)
+    (sharded.root / W).write_text(text[:start] + text[end:])
+    (message,) = sharded.messages()
+    assert message.endswith(
+        "job 'result': step 'upload the recorded durations' removed: the durations the merge "
+        "recorded are lost, so the shards keep planning from old timings"
+    )
+
+
 def test_changing_triggers(project: SyncProject) -> None:
     project.edit(
         "    branches: [main]\n  merge_group:\n",

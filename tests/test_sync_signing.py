@@ -64,12 +64,14 @@ def test_sharded_runs_are_merged_signed_and_verified(tmp_path: Path) -> None:
         "download the gate outputs",
         "merge the shards",
         "verify the outputs",
+        "upload the recorded durations",
         "publish the report",
         "require GO",
     ]
     merge = steps(workflow, "result")["merge the shards"]
     assert merge["run"] == (
-        "pytest-gates merge shards/* --out .gates --sign-key-env GATES_SIGNING_KEY"
+        "pytest-gates merge shards/* --out .gates --sign-key-env GATES_SIGNING_KEY "
+        "--store-durations manifests/durations.json"
     )
     assert merge["env"] == {"GATES_SIGNING_KEY": "${{ secrets.GATES_SIGNING_KEY }}"}
     assert steps(workflow, "result")["verify the outputs"]["run"] == (

@@ -127,8 +127,18 @@ def _required(states: Sequence[GateState]) -> SubCheck:
         if state.verdict in {"FAIL", "ERROR", "BLOCKED"}:
             sub.fail(state.gate, f"is {state.verdict}")
         elif state.blocking and (state.verdict == "NOT_RUN" or not state.complete):
-            sub.fail(state.gate, f"has no whole verdict in this session ({state.verdict})")
+            sub.fail(state.gate, f"has no whole verdict in this session ({_partial(state)})")
     return sub
+
+
+def _partial(state: GateState) -> str:
+    """Why a gate's verdict is partial: ``PASS; 13 of 636 items not run here: deselected``."""
+    idle = [record for record in state.records if record.outcome == "not_run"]
+    if not idle:
+        return state.verdict
+    why = sorted({record.message for record in idle if record.message})
+    because = f": {', '.join(why[:3])}{', ...' if len(why) > 3 else ''}" if why else ""
+    return f"{state.verdict}; {len(idle)} of {len(state.records)} items not run here{because}"
 
 
 def _digests(states: Sequence[GateState]) -> SubCheck:

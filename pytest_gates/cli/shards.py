@@ -6,11 +6,16 @@ import argparse
 import contextlib
 import io
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from pytest_gates.distribute.durations import DurationStore, measured
 from pytest_gates.distribute.shards import ShardPlan, plan_lines
+from pytest_gates.errors import DurationsError
+from pytest_gates.model.names import DEFAULT_DURATIONS
+from pytest_gates.model.records import ItemRecord
 from pytest_gates.outputs.merge import merge
 from pytest_gates.trust import KeyFileError, signing_key
 
@@ -60,7 +65,18 @@ def _merge(args: argparse.Namespace) -> int:
         return 1
     from pytest_gates.session.ready import fold_merged_ready
 
-    code, report = merge([Path(d) for d in args.shards], Path(args.out), key, fold_merged_ready)
+    try:  # a damaged durations file refuses the merge before anything is written
+        recorder = _DurationRecorder(Path(args.store_durations)) if args.store_durations else None
+    except DurationsError as exc:
+        print(f"pytest-gates merge: {exc}", file=sys.stderr)
+        return 1
+    code, report = merge(
+        [Path(d) for d in args.shards],
+        Path(args.out),
+        key,
+        fold_merged_ready,
+        ran=recorder.record if recorder else None,
+    )
     body = report["body"]
     stream = sys.stdout if code == 0 else sys.stderr
     for problem in report["run"].get("problems", []):
@@ -68,7 +84,32 @@ def _merge(args: argparse.Namespace) -> int:
     print(f"{args.out}: {body['decision']}: {body['reason']}", file=stream)
     if key is not None and not report["run"].get("problems"):
         print(f"{args.out}: signed by key {key.keyid} (report.intoto.json)", file=stream)
+    if recorder is not None and recorder.problem:
+        print(f"pytest-gates merge: {recorder.problem}", file=sys.stderr)
+        return 1
+    if recorder is not None and recorder.items:
+        print(f"{recorder.path}: recorded the durations of {recorder.items} items", file=stream)
     return code
+
+
+class _DurationRecorder:
+    """Records the merged run's durations, as one run, into a durations file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.store = DurationStore.load(path)
+        self.items = 0
+        self.problem = ""
+
+    def record(self, records: Sequence[ItemRecord]) -> None:
+        run = measured(records)
+        self.store.record(run)
+        try:
+            self.store.save(self.path)
+        except OSError as exc:
+            self.problem = f"could not write {self.path}: {exc}"
+            return
+        self.items = len(run)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,5 +139,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--sign-key-env",
         metavar="VAR",
         help="sign with the private key whose PEM the environment variable VAR holds (a CI secret)",
+    )
+    merged.add_argument(
+        "--store-durations",
+        nargs="?",
+        const=DEFAULT_DURATIONS,
+        metavar="PATH",
+        help="record the merged run's item durations into this file, as one run "
+        f"(default: {DEFAULT_DURATIONS})",
     )
     merged.set_defaults(func=_merge)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from pytest_gates.errors import DurationsError
+from pytest_gates.model.records import ItemRecord
 from pytest_gates.support.atomic import atomic_write
 
 KEEP: Final = 5
@@ -33,6 +34,18 @@ KEEP: Final = 5
 RECENT: Final = 3
 #: An xdist ``--dist loadgroup`` suffix: ``@name`` after the last ``]`` or name character.
 _GROUP_SUFFIX: Final = re.compile(r"@[^@\[\]/:]+$")
+
+
+#: The outcomes whose time is recorded: a blocked, skipped or errored item says nothing about how
+#: long it takes.
+TIMED: Final = frozenset({"passed", "failed", "degraded"})
+
+
+def measured(records: Iterable[ItemRecord]) -> dict[str, float]:
+    """setup + call + teardown of each item that ran, by node id, sorted: one run to record."""
+    return {
+        r.nodeid: r.duration for r in sorted(records, key=lambda r: r.nodeid) if r.outcome in TIMED
+    }
 
 
 def canonical_nodeid(nodeid: str) -> str:

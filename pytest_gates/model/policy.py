@@ -34,6 +34,8 @@ STEP_UPLOAD: Final = "upload the gate outputs"
 STEP_RESTORE_LOG: Final = "restore the last decision's log"
 #: Uploads the merged decision, the one the next run's log continues from.
 STEP_UPLOAD_DECISION: Final = "upload the decision"
+#: Uploads the durations file the merge appended the whole run to (to be committed).
+STEP_UPLOAD_DURATIONS: Final = "upload the recorded durations"
 STEP_DOWNLOAD: Final = "download the gate outputs"
 STEP_VERIFY: Final = "verify the outputs"
 STEP_MERGE: Final = "merge the shards"
@@ -59,6 +61,7 @@ GENERATED_STEPS: Final = (
     STEP_VERIFY,
     STEP_MERGE,
     STEP_UPLOAD_DECISION,
+    STEP_UPLOAD_DURATIONS,
     STEP_PUBLISH,
     STEP_STATEMENT,
     STEP_ATTEST,

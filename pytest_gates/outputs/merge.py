@@ -187,10 +187,13 @@ def merge(
     out: Path,
     sign_key: PrivateKey | None = None,
     ready: ReadyFolder | None = None,
+    ran: Callable[[Sequence[ItemRecord]], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Merge the shard folders into ``out``; exit code 0 only for a GO decision (or
     GO_WITH_BYPASS when the manifest's policy allows bypass). Without ``ready``, a READY gate
-    the shards left to the merge stays NOT_RUN (so the decision is not GO).
+    the shards left to the merge stays NOT_RUN (so the decision is not GO). Once the merged
+    outputs are written, ``ran`` gets each item's record as the shard that ran it wrote it (its
+    outcome and duration there: the run's durations to record); a refused merge calls nothing.
 
     With ``sign_key`` the merged decision is signed (``report.intoto.json``); shards without a
     commit cannot be signed, and the merge is refused. Returns the exit code and the report's
@@ -206,12 +209,15 @@ def merge(
         records, problems = merged_records(shards)
         if problems:
             raise MergeRefused(problems)
+        shard_records = list(records)
         records = merge_coverage(records, [shard.evidence.values() for shard in shards])
         if sign_key is not None and shards[0].report.body.subject.commit is None:
             raise MergeRefused([f"cannot sign: {NO_COMMIT}"])
         outputs = _write_merged(shards, records, out, sign_key, ready)
     except MergeRefused as refused:
         return 1, to_json(refuse(out, refused.problems))
+    if ran is not None:
+        ran(shard_records)
     decision = outputs.document.body.decision
     allowed = {"GO", "GO_WITH_BYPASS"} if _allows_bypass(shards[0]) else {"GO"}
     return (0 if decision in allowed else 1), outputs.report

@@ -18,8 +18,12 @@ def verify_command(trust: str | None = None) -> str:
     return f"pytest-gates verify {OUTPUT_DIR}" + (f" --trust {trust}" if trust else "")
 
 
-def merge_command(shards: str, sign_key_env: str | None = None) -> str:
+def merge_command(
+    shards: str, sign_key_env: str | None = None, durations: str | None = None
+) -> str:
     """Merges the outputs of every shard, found in the folders ``shards``, into one report;
-    signed with the key in the environment variable ``sign_key_env`` when given."""
+    signed with the key in the environment variable ``sign_key_env`` when given; the whole
+    run's durations appended to the file ``durations`` when given."""
     sign = f" --sign-key-env {sign_key_env}" if sign_key_env else ""
-    return f"pytest-gates merge {shards} --out {OUTPUT_DIR}{sign}"
+    store = f" --store-durations {durations}" if durations else ""
+    return f"pytest-gates merge {shards} --out {OUTPUT_DIR}{sign}{store}"

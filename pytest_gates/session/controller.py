@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_gates.chain import GateVerdict, decide, fold
+from pytest_gates.distribute.durations import measured
 from pytest_gates.distribute.shards import plan_lines
 from pytest_gates.distribute.xdist.progress import GateTracker
 from pytest_gates.errors import DegradedGateWarning, EvidenceError, GatesError
@@ -213,15 +214,9 @@ class ControllerPlugin:
         }
 
     def _store_durations(self) -> None:
-        """setup + call + teardown of each item that ran (a blocked or skipped item says nothing
-        about how long it takes)."""
-        measured = {
-            nodeid: record.duration
-            for nodeid, record in sorted(self.records.items())
-            if record.outcome in {"passed", "failed", "degraded"}
-        }
+        """Records this run's durations (:func:`~pytest_gates.distribute.durations.measured`)."""
         store = self.context.planner.store()
-        store.record(measured)
+        store.record(measured(self.records.values()))
         try:
             store.save(self.context.durations_path)
         except OSError as exc:

@@ -26,6 +26,7 @@ from pytest_gates.model.policy import (
     STEP_RESTORE_LOG,
     STEP_SYNC_CHECK,
     STEP_UPLOAD_DECISION,
+    STEP_UPLOAD_DURATIONS,
     STEP_VERIFY,
 )
 from pytest_gates.projection.drift import Drift, header_drift
@@ -53,11 +54,13 @@ _STEP_LOSS: Final = {
     STEP_GENERATE_CHECK: "a hand edit of the manifest is no longer caught in CI",
     STEP_SYNC_CHECK: "a hand edit of the CI files is no longer caught in CI",
 }
-#: What is lost when a step that carries the log from one decision to the next goes.
-_LOG_LOSS: Final = {
+#: What is lost when a step that carries the log or the timings from one run to the next goes.
+_CARRY_LOSS: Final = {
     STEP_RESTORE_LOG: "the transition log restarts on every run instead of continuing from "
     "the last decision on the main branch (projection.restore_log: false turns this off)",
     STEP_UPLOAD_DECISION: "the next run's log cannot continue from the merged decision",
+    STEP_UPLOAD_DURATIONS: "the durations the merge recorded are lost, so the shards keep "
+    "planning from old timings",
 }
 
 
@@ -177,7 +180,7 @@ class _StepComparison(_Findings):
                 )
         for label, step in want:
             if label not in found:
-                loss = _STEP_LOSS.get(label, _LOG_LOSS.get(label))
+                loss = _STEP_LOSS.get(label, _CARRY_LOSS.get(label))
                 message = f"job '{job_id}': step '{label}' removed"
                 self.add(path, "sync.step-removed", f"{message}: {loss}" if loss else message)
             else:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Final
 
+from pytest_gates.model.names import DEFAULT_DURATIONS
 from pytest_gates.model.policy import (
     GATES_JOB,
     RESULT_JOB,
@@ -39,6 +40,7 @@ from pytest_gates.model.policy import (
     STEP_SYNC_CHECK,
     STEP_UPLOAD,
     STEP_UPLOAD_DECISION,
+    STEP_UPLOAD_DURATIONS,
     STEP_VERIFY,
     ProjectionPolicy,
 )
@@ -90,6 +92,8 @@ KEYLESS_IF: Final = "github.event_name != 'pull_request'"
 
 #: The artifact holding the decision's outputs: the run's (one shard) or the merge's.
 DECISION_ARTIFACT: Final = "gates"
+#: The artifact of the durations file the merge recorded the whole run into.
+DURATIONS_ARTIFACT: Final = "gates-durations"
 #: The id of the step that restores the last decision's log, and where it puts it.
 RESTORE_STEP_ID: Final = "last-decision"
 LAST_DECISION_DIR: Final = "${{ runner.temp }}/last-decision"
@@ -284,7 +288,11 @@ def _gather(source: ProjectionSource) -> list[Node]:
         return [{"name": STEP_DOWNLOAD, "uses": DOWNLOAD_ARTIFACT, "with": download}, verify]
     secret = _secret(source)
     merge = _with_secret(
-        {"name": STEP_MERGE, "run": merge_command(f"{SHARDS_DIR}/*", secret)}, secret
+        {
+            "name": STEP_MERGE,
+            "run": merge_command(f"{SHARDS_DIR}/*", secret, durations=DEFAULT_DURATIONS),
+        },
+        secret,
     )
     shards: Node = {"pattern": "gates-shard-*", "path": SHARDS_DIR}
     return [
@@ -292,7 +300,26 @@ def _gather(source: ProjectionSource) -> list[Node]:
         merge,
         *([verify] if trust else []),
         *_upload_decision(source.policy),
+        _upload_durations(),
     ]
+
+
+def _upload_durations() -> Node:
+    """The durations file with the merged run appended: only the merge sees every shard's
+    items, so this is the file to commit for the next plans (the shards plan from the
+    committed one). Uploaded whatever the decision: a failing run's timings are real."""
+    durations: Node = {
+        "name": DURATIONS_ARTIFACT,
+        "path": DEFAULT_DURATIONS,
+        "if-no-files-found": "warn",
+        "overwrite": True,
+    }
+    return {
+        "name": STEP_UPLOAD_DURATIONS,
+        "if": "always()",
+        "uses": UPLOAD_ARTIFACT,
+        "with": durations,
+    }
 
 
 def _upload_decision(policy: ProjectionPolicy) -> list[Node]:
