@@ -394,7 +394,7 @@ def markdown(result: Mapping[str, Any]) -> str:
     parts += [
         f"### Stale predictions: {s['predictions_from']} splits {s['actual_from']}",
         f"{s['items']} items: {s['known_in_both']} known to both files, "
-        f"{s['new_items_given_a_prior']} new ones predicted from a prior (their file's median, else the mean {s['mean_s']} s). "
+        f"{s['new_items_given_a_prior']} new ones predicted from a prior (their file's median, else their folder's, else the mean {s['mean_s']} s). "
         "Cells: actual makespan / lower bound of the actual durations. Relabelled: median "
         f"[min, max] over {s['relabellings']} seeded random relabellings of the items.",
         table(

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from pytest_gates.distribute.durations import RECENT, DurationStore, predict
+from pytest_gates.distribute.durations import RECENT, DurationStore, Prediction, predict
 from pytest_gates.distribute.partition import partition
 
 
@@ -45,6 +45,48 @@ def test_a_new_test_gets_its_module_median_not_the_suite_mean() -> None:
     assert (predicted["fast.py::new"].seconds, predicted["fast.py::new"].source) == (0.2, "module")
     alone = predict(["fast.py::a", "slow.py::d", "other.py::new"], store)["other.py::new"]
     assert (alone.seconds, alone.source) == (15.05, "mean")
+
+
+def test_a_new_file_gets_the_median_of_its_nearest_known_folder() -> None:
+    """``benchmarks/bench_priors.py``: with each module of four projects' duration files hidden
+    in turn, the folder's median misses its items by 29-55 % less than the suite's mean; on
+    OneGov's history, the new items of each run are missed by 24 % less than with the module's
+    median else the mean."""
+    store = fed(
+        {
+            "tests/unit/a.py::x": 0.1,
+            "tests/unit/a.py::y": 0.2,
+            "tests/unit/deep/b.py::z": 0.3,
+            "tests/browser/c.py::w": 30.0,
+            "tests/browser/c.py::v": 40.0,
+            "top.py::t": 5.0,
+        }
+    )
+    live = list(store.items)
+    new = [
+        "tests/unit/new.py::t",  # tests/unit: 0.1, 0.2, 0.3
+        "tests/unit/deep/er/new.py::t",  # tests/unit/deep: 0.3 (the nearest folder with items)
+        "tests/browser/new.py::t",  # tests/browser: 30, 40
+        "tests/other/new.py::t",  # tests: all five under it
+        "lib/new.py::t",  # no known folder: the mean of all
+        "new.py::t",  # a file at the rootdir has no folder
+    ]
+    predicted = {n: (p.seconds, p.source) for n, p in predict([*live, *new], store).items()}
+    assert {n: predicted[n] for n in new} == {
+        "tests/unit/new.py::t": (0.2, "folder"),
+        "tests/unit/deep/er/new.py::t": (0.3, "folder"),
+        "tests/browser/new.py::t": (35.0, "folder"),
+        "tests/other/new.py::t": (0.3, "folder"),
+        "lib/new.py::t": (75.6 / 6, "mean"),
+        "new.py::t": (75.6 / 6, "mean"),
+    }
+    # the module outranks the folder, and only items that exist now count
+    assert predict(["tests/unit/a.py::x", "tests/unit/a.py::q"], store)[
+        "tests/unit/a.py::q"
+    ] == Prediction(0.1, "module")
+    assert predict(["tests/browser/c.py::w", "tests/unit/n.py::q"], store)[
+        "tests/unit/n.py::q"
+    ] == Prediction(30.0, "folder")
 
 
 def test_a_class_or_parametrized_test_belongs_to_its_file() -> None:

@@ -9,7 +9,8 @@ keep both, one of them stale): it keeps its own history, so neither pollutes the
 
 The prediction (:func:`predict`) is the mean of an item's last :data:`RECENT` runs; an item
 without history takes its gate's declared share, else the median of the predictions of its
-module's other items, else the mean of all predictions from history.
+module's other items, else the median of those under the nearest enclosing folder that has any,
+else the mean of all predictions from history.
 """
 
 from __future__ import annotations
@@ -136,8 +137,9 @@ class Prediction:
 
     seconds: float
     #: ``history`` (mean of the recent runs), ``declared`` (the gate's expected_duration),
-    #: ``module`` (median of its module's items with history), ``mean`` (of all items with
-    #: history) or ``default``.
+    #: ``module`` (median of its module's items with history), ``folder`` (median of the items
+    #: with history under its nearest folder that has some), ``mean`` (of all items with history)
+    #: or ``default``.
     source: str
 
 
@@ -160,7 +162,8 @@ def predict(
 ) -> dict[str, Prediction]:
     """Each item's predicted seconds: the mean of its recent runs, else its gate's declared
     ``expected_duration``, else the median of its module's predictions from history (a new test
-    resembles its neighbours more than the suite), else the mean of all of them.
+    resembles its neighbours more than the suite), else the median of those of the nearest
+    folder that holds known items (a new file resembles its folder), else the mean of all.
 
     Aggregates are taken in sorted order with exact sums, so the input order never matters."""
     declared = declared or {}
@@ -175,6 +178,7 @@ def predict(
         by_module.setdefault(module_of(nodeid), []).append(seconds)
     module = {name: statistics.median(values) for name, values in by_module.items()}
     mean = math.fsum(known.values()) / len(known) if known else default
+    folders = _FolderMedians(by_module)
     result = {}
     for nodeid in wanted:
         if nodeid in known:
@@ -183,6 +187,36 @@ def predict(
             result[nodeid] = Prediction(declared[nodeid], "declared")
         elif module_of(nodeid) in module:
             result[nodeid] = Prediction(module[module_of(nodeid)], "module")
+        elif (near := folders.nearest(module_of(nodeid))) is not None:
+            result[nodeid] = Prediction(near, "folder")
         else:
             result[nodeid] = Prediction(mean, "mean" if known else "default")
     return result
+
+
+def enclosing_folders(module: str) -> list[str]:
+    """``tests/unit/a.py`` -> ``["tests/unit", "tests"]``: the folders that hold a file, nearest
+    first (a file at the rootdir has none)."""
+    parts = module.split("/")[:-1]
+    return ["/".join(parts[:depth]) for depth in range(len(parts), 0, -1)]
+
+
+class _FolderMedians:
+    """The median of the known items under each folder, built only when a new module asks."""
+
+    def __init__(self, by_module: Mapping[str, list[float]]) -> None:
+        self._by_module = by_module
+        self._median: dict[str, float] | None = None
+
+    def nearest(self, module: str) -> float | None:
+        """The median of the items of the nearest enclosing folder that has known items."""
+        if self._median is None:
+            under: dict[str, list[float]] = {}
+            for name in sorted(self._by_module):
+                for folder in enclosing_folders(name):
+                    under.setdefault(folder, []).extend(self._by_module[name])
+            self._median = {folder: statistics.median(v) for folder, v in under.items()}
+        for folder in enclosing_folders(module):
+            if folder in self._median:
+                return self._median[folder]
+        return None
