@@ -216,7 +216,11 @@ def main() -> None:
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--validate-only", action="store_true")
     parser.add_argument("--profile", type=int, metavar="N", help="profile collecting N checks")
-    parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"the JSON result file (default: {RESULT.name}, with --xdist {XDIST_RESULT.name})",
+    )
     parser.add_argument(
         "--xdist", action="store_true", help="wall time of -n 2 and -n 0 at --sizes instead"
     )
@@ -232,8 +236,9 @@ def main() -> None:
                 f"| {row['checks']} | {row['ours_n2_s']:.2f} / {row['plain_n2_s']:.2f} | "
                 f"{row['ours_n0_s']:.2f} / {row['plain_n0_s']:.2f} |"
             )
-        XDIST_RESULT.write_text(json.dumps({"sizes": rows}, indent=2) + "\n")
+        (args.out or XDIST_RESULT).write_text(json.dumps({"sizes": rows}, indent=2) + "\n")
         return
+    args.out = args.out or RESULT
     result: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
