@@ -206,18 +206,17 @@ def merge(
         problems = check_shards(shards)
         if problems:
             raise MergeRefused(problems)
-        records, problems = merged_records(shards)
+        ran_records, problems = merged_records(shards)
         if problems:
             raise MergeRefused(problems)
-        shard_records = list(records)
-        records = merge_coverage(records, [shard.evidence.values() for shard in shards])
+        records = merge_coverage(ran_records, [shard.evidence.values() for shard in shards])
         if sign_key is not None and shards[0].report.body.subject.commit is None:
             raise MergeRefused([f"cannot sign: {NO_COMMIT}"])
         outputs = _write_merged(shards, records, out, sign_key, ready)
     except MergeRefused as refused:
         return 1, to_json(refuse(out, refused.problems))
     if ran is not None:
-        ran(shard_records)
+        ran(ran_records)
     decision = outputs.document.body.decision
     allowed = {"GO", "GO_WITH_BYPASS"} if _allows_bypass(shards[0]) else {"GO"}
     return (0 if decision in allowed else 1), outputs.report
